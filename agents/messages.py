@@ -1,0 +1,240 @@
+"""Typed payloads exchanged between roles. Each travels in an autogen ``StructuredMessage``."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import networkx as nx
+from pydantic import BaseModel, Field
+
+Task = Literal["binary", "multiclass", "regression"]
+Stage = Literal["prepare", "model", "target", "postprocess"]
+ColumnKind = Literal["numeric", "categorical", "text", "datetime", "boolean", "id", "constant", "empty"]
+
+
+class TaskSpec(BaseModel):
+    """What the user asked for."""
+
+    text: str
+    train_path: str
+    test_path: str | None = None
+    target: str | None = None
+    metric: str | None = None
+    time_budget_s: float = 300.0
+    trials: int = 60
+    seed: int = 0
+    folds: int = 5
+
+
+class ColumnProfile(BaseModel):
+    name: str
+    kind: ColumnKind
+    dtype: str
+    missing_rate: float
+    n_unique: int
+    examples: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+
+class DataProfile(BaseModel):
+    """A deterministic summary of the data; roles see this, never the raw file."""
+
+    path: str
+    file_format: Literal["csv", "parquet"]
+    sep: str = ","
+    encoding: str = "utf-8"
+    n_rows: int
+    columns: list[ColumnProfile]
+    target: str
+    task: Task
+    metric: str
+    classes: list[str] = Field(default_factory=list)
+    class_counts: dict[str, int] = Field(default_factory=dict)
+    target_skew: float | None = None
+    dropped_columns: dict[str, str] = Field(default_factory=dict)
+    datetime_columns: list[str] = Field(default_factory=list)
+    rows_missing_target: int = 0
+    id_column: str | None = None
+    notes: list[str] = Field(default_factory=list)
+
+    def program_config(self, folds: int, seed: int) -> dict[str, Any]:
+        """The constants the runtime (worker, tester, exported program) needs."""
+        return {"target": self.target, "task": self.task, "metric": self.metric, "classes": self.classes,
+                "feature_columns": [c.name for c in self.features()], "datetime_columns": self.datetime_columns,
+                "sep": self.sep, "encoding": self.encoding, "folds": folds, "seed": seed,
+                "id_column": self.id_column}
+
+    def features(self, kind: str | None = None) -> list[ColumnProfile]:
+        usable = [c for c in self.columns if c.name != self.target and c.name not in self.dropped_columns]
+        return [c for c in usable if kind is None or c.kind == kind]
+
+
+class Contract(BaseModel):
+    """What a module accepts or promises about the frame or predictions at one edge."""
+
+    kinds: list[str] = Field(default_factory=lambda: ["numeric", "categorical", "text"])
+    nan_allowed: bool = True
+    numeric_only: bool = False
+    rows_preserved: bool = True
+    output: Literal["frame", "proba", "values", "target"] = "frame"
+
+
+class ModuleSpec(BaseModel):
+    """One node of the program: a role in the pipeline that coders implement as variants."""
+
+    name: str
+    kind: str
+    stage: Stage
+    purpose: str
+    inputs: list[str] = Field(default_factory=list)
+    input_contract: Contract
+    output_contract: Contract
+
+
+class ModuleGraph(BaseModel):
+    """The planner's output: a DAG of ModuleSpecs along data dependencies."""
+
+    task: Task
+    metric: str
+    modules: list[ModuleSpec]
+    rationale: list[str] = Field(default_factory=list)
+
+    def to_networkx(self) -> nx.DiGraph:
+        g = nx.DiGraph()
+        for m in self.modules:
+            g.add_node(m.name, spec=m)
+        for m in self.modules:
+            for src in m.inputs:
+                g.add_edge(src, m.name)
+        return g
+
+    def ordered(self) -> list[ModuleSpec]:
+        g = self.to_networkx()
+        return [g.nodes[n]["spec"] for n in nx.topological_sort(g)]
+
+    def upstream(self, name: str) -> list[ModuleSpec]:
+        g = self.to_networkx()
+        return [g.nodes[n]["spec"] for n in nx.topological_sort(g) if n in nx.ancestors(g, name)]
+
+
+class PlanRequest(BaseModel):
+    """Orchestrator -> planner."""
+
+    task: TaskSpec
+    profile: DataProfile
+
+
+class CodeRequest(BaseModel):
+    """Planner/orchestrator -> coder: write variants of one module."""
+
+    spec: ModuleSpec
+    upstream: list[ModuleSpec]
+    profile: DataProfile
+    feedback: TestFeedback | None = None
+
+
+class ModuleCandidate(BaseModel):
+    """One implementation (variant) of a module, with its declared search space."""
+
+    @property
+    def filename(self) -> str:
+        return f"t2ml_{self.module}__{self.variant}.py"
+
+    module: str
+    variant: str
+    class_name: str
+    source: str
+    search_space: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    defaults: dict[str, Any] = Field(default_factory=dict)
+    provenance: str
+    attempt: int = 0
+
+
+class CandidateBatch(BaseModel):
+    """Coder -> tester."""
+
+    module: str
+    candidates: list[ModuleCandidate]
+    rejected: dict[str, str] = Field(default_factory=dict)
+
+
+class CheckResult(BaseModel):
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+class TestReport(BaseModel):
+    module: str
+    variant: str
+    passed: bool
+    checks: list[CheckResult] = Field(default_factory=list)
+    error: str | None = None
+    duration_s: float = 0.0
+
+
+class TestFeedback(BaseModel):
+    """Tester -> the coder that owns a failing variant."""
+
+    module: str
+    variant: str
+    round: int
+    failed_checks: list[CheckResult]
+    error: str | None = None
+
+
+class TestRequest(BaseModel):
+    """Coder -> tester: candidates of one module, plus what the tests need to build real inputs."""
+
+    spec: ModuleSpec
+    batch: CandidateBatch
+    upstream: list[ModuleCandidate] = Field(default_factory=list)
+    upstream_specs: list[ModuleSpec] = Field(default_factory=list)
+
+
+class TestOutcome(BaseModel):
+    """Tester -> orchestrator: reports, feedback for the owning coder, the variants that passed."""
+
+    module: str
+    reports: list[TestReport]
+    feedback: list[TestFeedback] = Field(default_factory=list)
+    passed: list[ModuleCandidate] = Field(default_factory=list)
+
+
+class VerifiedModule(BaseModel):
+    """Tester -> optimizer: the variants of one module that passed their contract tests."""
+
+    module: str
+    spec: ModuleSpec
+    candidates: list[ModuleCandidate]
+    excluded: dict[str, str] = Field(default_factory=dict)
+
+
+class OptimizeRequest(BaseModel):
+    graph: ModuleGraph
+    modules: list[VerifiedModule]
+
+
+class TrialRecord(BaseModel):
+    number: int
+    state: str
+    params: dict[str, Any]
+    score: float | None = None
+    std: float | None = None
+    fold_scores: list[float] = Field(default_factory=list)
+    duration_s: float = 0.0
+    error: str | None = None
+
+
+class StudyResult(BaseModel):
+    """Optimizer -> exporter."""
+
+    best_params: dict[str, Any]
+    best_score: float
+    best_std: float
+    direction: Literal["maximize", "minimize"]
+    trials: list[TrialRecord]
+    stopped_because: str
+    elapsed_s: float
+
+
+CodeRequest.model_rebuild()

@@ -1,0 +1,51 @@
+"""The Python API: ``t2ml.run(...)`` and ``t2ml.resume(...)``."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from t2ml.agents.messages import TaskSpec
+from t2ml.errors import ConfigError, DataError
+
+from .config import EventHandler, RunConfig, RunSummary, parse_duration
+from .runfolder import RunFolder
+from .runner import Run
+
+
+def task_text(task: str) -> str:
+    """A task is plain text, or the path of a .md/.txt file holding it."""
+    path = Path(task)
+    if task.strip() and len(task) < 4096 and path.suffix.lower() in (".md", ".txt"):
+        if not path.is_file():
+            raise DataError(f"task file not found: {task}", hint="pass the task as text in quotes, or an existing .md file")
+        return path.read_text(encoding="utf-8")
+    if not task.strip():
+        raise ConfigError("the task description is empty", hint='describe the task, e.g. "Predict who survived"')
+    return task
+
+
+def run(task: str, data: str, test: str | None = None, *, target: str | None = None, metric: str | None = None,
+        time_budget: str | float = 300, trials: int = 60, seed: int = 0, folds: int = 5, model: str = "builtin",
+        sandbox: str = "auto", out: str = "runs", name: str | None = None,
+        on_event: EventHandler | None = None) -> RunSummary:
+    """Turn a task description and a training file into a tested, optimized program in a new run folder."""
+    if trials < 1:
+        raise ConfigError(f"--trials must be at least 1, got {trials}")
+    if not 2 <= folds <= 20:
+        raise ConfigError(f"--folds must be between 2 and 20, got {folds}")
+    spec = TaskSpec(text=task_text(task), train_path=str(Path(data).resolve()) if Path(data).exists() else data,
+                    test_path=str(Path(test).resolve()) if test and Path(test).exists() else test,
+                    target=target, metric=metric, time_budget_s=parse_duration(time_budget), trials=trials,
+                    seed=seed, folds=folds)
+    config = RunConfig(task=spec, model=model, sandbox=sandbox, out=out, name=name)
+    run_obj = Run(config, RunFolder.create(Path(out), spec.text, name), on_event)
+    run_obj.folder.write_json("run.json", {"config": config.model_dump(mode="json")})
+    return asyncio.run(run_obj.execute())
+
+
+def resume(run_dir: str, on_event: EventHandler | None = None) -> RunSummary:
+    """Continue a run that was interrupted: finished stages and trials are not redone."""
+    folder = RunFolder.open(Path(run_dir))
+    config = RunConfig.model_validate(folder.read_json("run.json")["config"])
+    elapsed = folder.load_stage("clock")["elapsed_s"] if folder.done("clock") else 0.0
+    return asyncio.run(Run(config, folder, on_event, elapsed_before=elapsed).execute())

@@ -1,0 +1,119 @@
+"""The ``t2ml`` command line. Only this module prints; errors become exit codes, never tracebacks."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any, Callable
+
+import click
+from rich.console import Console
+
+from t2ml.errors import T2MLError
+from t2ml.sandbox.factory import CHOICES as SANDBOXES
+
+from .config import Event, RunSummary
+
+err = Console(stderr=True, highlight=False)
+
+
+def _progress(quiet: bool) -> Callable[[Event], None] | None:
+    if quiet:
+        return None
+
+    def show(e: Event) -> None:
+        if e.stage == "optimize" and e.trial:
+            best = f"  best {e.best:.4f}" if e.best is not None else ""
+            err.print(f"[cyan]optimize[/] trial {e.trial}/{e.n_trials}{best}  ({e.message})")
+        else:
+            err.print(f"[cyan]{e.stage}[/] {e.message}")
+    return show
+
+
+def _summary(s: RunSummary) -> None:
+    out = Console(highlight=False)
+    out.print(f"\n[bold green]done[/] in {s.elapsed_s:.0f}s ({s.stopped_because}); sandbox: {s.sandbox}")
+    out.print(f"target [bold]{s.target}[/] ({s.task}); cross-validated {s.metric}: "
+              f"[bold]{s.cv_score:.4f} ± {s.cv_std:.4f}[/] over {s.n_trials} trials ({s.n_failed_trials} failed)")
+    out.print("pipeline: " + " -> ".join(f"{m}={v}" for m, v in s.modules.items()))
+    if s.excluded:
+        out.print(f"excluded variants: {', '.join(s.excluded)} (see report)")
+    out.print(f"program:     {s.program}\nreport:      {s.report}")
+    if s.predictions:
+        out.print(f"predictions: {s.predictions}")
+    out.print(f"run folder:  {s.run_dir}")
+
+
+def _guard(fn: Callable[[], RunSummary], as_json: bool) -> None:
+    try:
+        summary = fn()
+    except T2MLError as exc:
+        err.print(f"[bold red]error:[/] {exc.message}")
+        if exc.hint:
+            err.print(f"  [yellow]hint:[/] {exc.hint}")
+        if as_json:
+            click.echo(json.dumps({"ok": False, "error": exc.message, "hint": exc.hint, "exit_code": exc.exit_code}))
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("[bold red]interrupted.[/] Continue later with `t2ml run --resume RUN_DIR` (the run folder is kept).")
+        sys.exit(130)
+    except Exception as exc:  # a bug in t2ml itself: say so plainly, keep the traceback for -v
+        logging.getLogger("t2ml").debug("internal error", exc_info=True)
+        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}")
+        err.print("  [yellow]hint:[/] this is a bug in t2ml; run again with -v for the traceback and report it")
+        if logging.getLogger().isEnabledFor(logging.INFO):
+            err.print_exception()
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps({"ok": True, **summary.model_dump(mode="json")}))
+    else:
+        _summary(summary)
+
+
+@click.group()
+@click.version_option(package_name="t2ml")
+@click.option("-v", "--verbose", is_flag=True, help="Log what the library does.")
+def cli(verbose: bool) -> None:
+    """t2ml: turn a plain-English ML task and your data into a tested, optimized program."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+@click.argument("task", required=False)
+@click.option("--data", help="Training data: CSV, TSV or Parquet.")
+@click.option("--test", "test", help="Rows to predict (same columns; the target may be absent).")
+@click.option("--target", help="Column to predict (default: inferred from the task text).")
+@click.option("--metric", help="roc_auc, accuracy, f1, balanced_accuracy, log_loss, rmse, mae, r2 (default: from the text).")
+@click.option("--time-budget", default="5m", show_default=True, help="Hard wall-clock limit for the run, e.g. 90s, 5m.")
+@click.option("--trials", default=60, show_default=True, type=int, help="Maximum number of optimization trials.")
+@click.option("--folds", default=5, show_default=True, type=int, help="Cross-validation folds.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--model", default="builtin", show_default=True, help="builtin, or openai:MODEL for an OpenAI-compatible server.")
+@click.option("--sandbox", type=click.Choice(SANDBOXES), default="auto", show_default=True)
+@click.option("--out", default="runs", show_default=True, help="Folder that receives the run folder.")
+@click.option("--name", help="Name of the run folder (default: time stamp + task words).")
+@click.option("--resume", "resume_dir", help="Continue an interrupted run from its folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print a one-line JSON summary instead.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+def run(task: str | None, data: str | None, resume_dir: str | None, as_json: bool, quiet: bool, **opts: Any) -> None:
+    """Run TASK (text, or a .md file) on --data and write a run folder."""
+    from .api import resume, run as run_api
+
+    progress = _progress(quiet or as_json)
+    if resume_dir:
+        _guard(lambda: resume(resume_dir, on_event=progress), as_json)
+        return
+    if not task or not data:
+        err.print("[bold red]error:[/] give a TASK and --data (or --resume RUN_DIR)")
+        err.print('  [yellow]hint:[/] t2ml run "Predict who survived" --data examples/titanic/train.csv')
+        sys.exit(2)
+    _guard(lambda: run_api(task, data, opts.pop("test"), time_budget=opts.pop("time_budget"), on_event=progress, **opts),
+           as_json)
+
+
+def main() -> None:
+    cli(prog_name="t2ml")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Run configuration, events and the run summary (pydantic, round-trips through run.json)."""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from pydantic import BaseModel, Field
+
+from t2ml.agents.messages import TaskSpec
+from t2ml.errors import ConfigError
+
+
+class RunConfig(BaseModel):
+    task: TaskSpec
+    model: str = "builtin"
+    sandbox: str = "auto"
+    out: str = "runs"
+    name: str | None = None
+    max_repair_rounds: int = 2
+    sample_rows: int = 400
+
+
+class Event(BaseModel):
+    """Progress as the run goes; the CLI renders these, the API hands them to a callback."""
+
+    stage: str
+    message: str
+    trial: int | None = None
+    n_trials: int | None = None
+    best: float | None = None
+
+
+EventHandler = Callable[[Event], None]
+
+
+class RunSummary(BaseModel):
+    run_dir: str
+    target: str
+    task: str
+    metric: str
+    cv_score: float
+    cv_std: float
+    modules: dict[str, str]
+    params: dict[str, Any]
+    n_trials: int
+    n_failed_trials: int
+    excluded: dict[str, str] = Field(default_factory=dict)
+    elapsed_s: float
+    stopped_because: str
+    sandbox: str
+    program: str
+    report: str
+    predictions: str | None = None
+    model_file: str | None = None
+    consistent: bool = True
+
+
+def parse_duration(text: str | float | int) -> float:
+    """'300', '90s', '5m', '1h', '1m30s' -> seconds."""
+    if isinstance(text, (int, float)):
+        seconds = float(text)
+    else:
+        parts = re.fullmatch(r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text)
+        if not parts or not any(parts.groups()):
+            raise ConfigError(f"cannot read the duration {text!r}", hint="write e.g. 300, 90s, 5m or 1h")
+        h, m, s = (float(g) if g else 0.0 for g in parts.groups())
+        seconds = h * 3600 + m * 60 + s
+    if seconds < 10:
+        raise ConfigError(f"time budget {seconds:.0f}s is too short", hint="give at least 10s, e.g. --time-budget 2m")
+    return seconds

@@ -1,0 +1,168 @@
+"""The run loop: profile -> plan -> code/test per module -> optimize -> export, checkpointed per stage."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from autogen_agentchat.agents import BaseChatAgent
+from autogen_agentchat.messages import StructuredMessage
+from autogen_core import CancellationToken
+from pydantic import BaseModel
+
+from t2ml.agents import CoderAgent, OptimizerAgent, PlannerAgent, TesterAgent
+from t2ml.agents.clients import make_client
+from t2ml.agents.messages import (CandidateBatch, CodeRequest, DataProfile, ModuleGraph, OptimizeRequest,
+                                  PlanRequest, StudyResult, TestOutcome, TestRequest, TrialRecord, VerifiedModule)
+from t2ml.errors import PipelineError
+from t2ml.sandbox import Sandbox, make_sandbox
+
+from .config import Event, EventHandler, RunConfig, RunSummary
+from .finish import export_and_report
+from .intake import read_table
+from .profile import build_profile, check_test_file
+from .runfolder import RunFolder
+
+log = logging.getLogger(__name__)
+
+
+class Run:
+    def __init__(self, config: RunConfig, folder: RunFolder, on_event: EventHandler | None = None,
+                 elapsed_before: float = 0.0) -> None:
+        self.config, self.folder = config, folder
+        self.on_event = on_event or (lambda e: None)
+        self.started = time.monotonic() - elapsed_before
+        self.deadline = self.started + config.task.time_budget_s
+        self.client, self.provenance = make_client(config.model)
+        self.sandbox: Sandbox = make_sandbox(config.sandbox)
+
+    # -- plumbing -------------------------------------------------------------------------
+    def emit(self, stage: str, message: str, **kw: Any) -> None:
+        self.on_event(Event(stage=stage, message=message, **kw))
+        self.folder.save_stage("clock", {"elapsed_s": time.monotonic() - self.started})
+
+    def record(self, event: dict[str, Any]) -> None:
+        self.folder.append_transcript(event.get("role", "?"), "model_call" if "request" in event else "event", event)
+
+    async def send(self, sender: str, agent: BaseChatAgent, payload: BaseModel) -> Any:
+        """Deliver a typed message to a role and return its typed answer; both go to the transcript."""
+        self.folder.append_transcript(sender, type(payload).__name__, {"to": agent.name, **payload.model_dump(mode="json")})
+        msg = StructuredMessage[type(payload)](content=payload, source=sender)  # type: ignore[misc]
+        response = await agent.on_messages([msg], CancellationToken())
+        answer = response.chat_message.content  # type: ignore[attr-defined]
+        self.folder.append_transcript(agent.name, type(answer).__name__, answer.model_dump(mode="json"))
+        return answer
+
+    # -- stages ---------------------------------------------------------------------------
+    def stage_profile(self) -> DataProfile:
+        if self.folder.done("profile"):
+            return DataProfile.model_validate(self.folder.load_stage("profile"))
+        self.emit("profile", f"reading {self.config.task.train_path}")
+        table = read_table(self.config.task.train_path)
+        profile = build_profile(table, self.config.task)
+        if self.config.task.test_path:
+            check_test_file(self.config.task.test_path, profile)
+        sample = table.frame[table.frame[profile.target].notna()]
+        sample = sample.sample(n=min(self.config.sample_rows, len(sample)), random_state=self.config.task.seed)
+        sample.to_csv(self.folder.file("sample.csv"), index=False)
+        self.folder.append_transcript("user", "TaskSpec", self.config.task)
+        self.folder.append_transcript("profiler", "DataProfile", profile)
+        self.folder.write_json("profile.json", profile)
+        self.folder.save_stage("profile", profile)
+        return profile
+
+    async def stage_plan(self, profile: DataProfile) -> ModuleGraph:
+        if self.folder.done("plan"):
+            return ModuleGraph.model_validate(self.folder.load_stage("plan"))
+        self.emit("plan", "planning the module graph")
+        planner = PlannerAgent(self.client, record=self.record)
+        graph: ModuleGraph = await self.send("orchestrator", planner, PlanRequest(task=self.config.task, profile=profile))
+        self.folder.write_json("graph.json", graph)
+        self.folder.save_stage("plan", graph)
+        return graph
+
+    async def stage_code_and_test(self, profile: DataProfile, graph: ModuleGraph) -> list[VerifiedModule]:
+        if self.folder.done("test"):
+            return [VerifiedModule.model_validate(v) for v in self.folder.load_stage("test")]
+        sample_cfg = {**profile.program_config(self.config.task.folds, self.config.task.seed), "sep": ",", "encoding": "utf-8"}
+        tester = TesterAgent(self.sandbox, self.folder.file("sample.csv"), sample_cfg, record=self.record)
+        verified: dict[str, VerifiedModule] = {}
+        for spec in graph.ordered():
+            self.emit("code", f"module {spec.name}: writing variants")
+            upstream = graph.upstream(spec.name)
+            coder = CoderAgent(spec.name, self.client, self.provenance, record=self.record)
+            request = CodeRequest(spec=spec, upstream=upstream, profile=profile)
+            batch: CandidateBatch = await self.send("orchestrator", coder, request)
+            vm = VerifiedModule(module=spec.name, spec=spec, candidates=[],
+                                excluded={k: f"rejected before testing: {v}" for k, v in batch.rejected.items()})
+            ups = [verified[u.name].candidates[0] for u in upstream if u.name in verified and verified[u.name].candidates]
+            for round_ in range(self.config.max_repair_rounds + 1):
+                if not batch.candidates:
+                    break
+                self._save_sources(batch)
+                self.emit("test", f"module {spec.name}: testing {len(batch.candidates)} variant(s)")
+                outcome: TestOutcome = await self.send(coder.name, tester, TestRequest(
+                    spec=spec, batch=batch, upstream=ups, upstream_specs=upstream))
+                vm.candidates += outcome.passed
+                for v in [c.variant for c in outcome.passed]:
+                    vm.excluded.pop(v, None)
+                for fb in outcome.feedback:
+                    first = fb.failed_checks[0] if fb.failed_checks else None
+                    vm.excluded[fb.variant] = (f"{first.name}: {first.detail}" if first else (fb.error or "failed"))[:400]
+                if not outcome.feedback or round_ == self.config.max_repair_rounds:
+                    break
+                repaired = []
+                for fb in outcome.feedback:  # feedback goes back to the coder that owns the variant
+                    answer: CandidateBatch = await self.send("tester", coder, request.model_copy(update={"feedback": fb}))
+                    repaired += answer.candidates
+                batch = CandidateBatch(module=spec.name, candidates=repaired)
+            if not vm.candidates:
+                raise PipelineError(f"no variant of module {spec.name!r} passed its contract tests: {vm.excluded}",
+                                    hint=f"see {self.folder.file('transcript.jsonl')} for the failing checks")
+            verified[spec.name] = vm
+        result = list(verified.values())
+        self.folder.save_stage("test", [v.model_dump(mode="json") for v in result])
+        return result
+
+    def _save_sources(self, batch: CandidateBatch) -> None:
+        for cand in batch.candidates:
+            path = self.folder.file("modules", cand.module, f"{cand.variant}.py")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(cand.source, encoding="utf-8")
+
+    async def stage_optimize(self, profile: DataProfile, graph: ModuleGraph, modules: list[VerifiedModule]) -> StudyResult:
+        if self.folder.done("optimize"):
+            return StudyResult.model_validate(self.folder.load_stage("optimize"))
+        config = profile.program_config(self.config.task.folds, self.config.task.seed)
+        n = self.config.task.trials
+
+        def on_trial(rec: TrialRecord, study: Any) -> None:
+            best = study.best_value if any(t.state.name == "COMPLETE" for t in study.trials) else None
+            msg = f"trial {rec.number + 1}: {rec.state.lower()}" + (f" {rec.score:.4f}" if rec.score is not None else "")
+            self.emit("optimize", msg, trial=rec.number + 1, n_trials=n, best=best)
+
+        self.emit("optimize", f"searching {sum(len(m.candidates) for m in modules)} variants over {len(modules)} modules",
+                  trial=0, n_trials=n)
+        optimizer = OptimizerAgent(self.sandbox, Path(profile.path), config, self.folder.file("study.log"), n,
+                                   self.deadline, on_trial=on_trial, record=self.record)
+        try:
+            result: StudyResult = await self.send("orchestrator", optimizer, OptimizeRequest(graph=graph, modules=modules))
+        except RuntimeError as exc:
+            raise PipelineError(str(exc), hint="give a larger --time-budget or check the transcript") from None
+        self.folder.save_stage("optimize", result)
+        return result
+
+    async def execute(self) -> RunSummary:
+        async with self.sandbox:
+            profile = self.stage_profile()
+            graph = await self.stage_plan(profile)
+            modules = await self.stage_code_and_test(profile, graph)
+            study = await self.stage_optimize(profile, graph, modules)
+            self.emit("export", "writing program.py and running it once")
+            return await export_and_report(self, profile, graph, modules, study)
+
+
+def run_sync(coro: Any) -> Any:
+    return asyncio.run(coro)

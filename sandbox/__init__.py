@@ -1,0 +1,7 @@
+"""Running untrusted generated code: one interface, local and (later) Docker backends."""
+from ._base import Limits, RunResult, Sandbox, Worker, WorkerCrashed, WorkerTimeout
+from .factory import make_sandbox
+from .local import LocalSandbox
+
+__all__ = ["Limits", "RunResult", "Sandbox", "Worker", "WorkerCrashed", "WorkerTimeout", "LocalSandbox",
+           "make_sandbox"]

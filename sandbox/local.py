@@ -1,0 +1,199 @@
+"""Local backend: a subprocess in a fresh temp dir, own session, rlimits, scrubbed env, no network."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ._base import Files, Limits, RunResult, Sandbox, Worker, WorkerCrashed, WorkerTimeout
+
+log = logging.getLogger(__name__)
+
+_KEEP_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "SSL_CERT_FILE")
+
+
+@lru_cache(maxsize=1)
+def _unshare_prefix() -> tuple[str, ...]:
+    """The command prefix that cuts the network off, or () where this machine cannot."""
+    exe = shutil.which("unshare")
+    if not exe:
+        return ()
+    for prefix in ((exe, "--net"), (exe, "--user", "--map-root-user", "--net")):
+        try:
+            done = subprocess.run([*prefix, "true"], capture_output=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if done.returncode == 0:
+            return prefix
+    return ()
+
+
+def _environment(workdir: Path) -> dict[str, str]:
+    env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
+    env.update(HOME=str(workdir), TMPDIR=str(workdir), PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1",
+               MPLBACKEND="Agg", PYTHONUNBUFFERED="1", PYTHONNOUSERSITE="1",
+               # one OpenMP/BLAS thread per process: spin-waiting thread pools collapse on a busy machine
+               OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    return env
+
+
+def _limiter(limits: Limits):
+    def apply() -> None:
+        mem = limits.memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_DATA, (mem, mem))
+        fsize = limits.max_file_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
+        if limits.cpu_s:
+            resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 5))
+        if os.geteuid() != 0:  # root ignores RLIMIT_NPROC
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
+    return apply
+
+
+def _write_files(workdir: Path, files: Files) -> None:
+    for rel, content in files.items():
+        dest = workdir / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, Path):
+            shutil.copyfile(content, dest)
+        elif isinstance(content, bytes):
+            dest.write_bytes(content)
+        else:
+            dest.write_text(content, encoding="utf-8")
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _tail(path: Path, limit: int) -> str:
+    if not path.exists():
+        return ""
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        fh.seek(max(0, size - limit))
+        text = fh.read().decode("utf-8", errors="replace")
+    return text if size <= limit else f"[... {size - limit} bytes cut ...]\n{text}"
+
+
+def _is_oom(code: int | None, stderr: str) -> bool:
+    return "MemoryError" in stderr or "std::bad_alloc" in stderr or "Cannot allocate memory" in stderr
+
+
+class LocalSandbox(Sandbox):
+    name = "local"
+
+    def __init__(self, keep_workdirs: bool = False) -> None:
+        self.keep_workdirs = keep_workdirs
+
+    @property
+    def warnings(self) -> list[str]:
+        out = ["local sandbox: generated code runs as your user and can read files your user can read"]
+        if not _unshare_prefix():
+            out.append("local sandbox: cannot cut network access on this machine (no usable `unshare`)")
+        if os.geteuid() == 0:
+            out.append("local sandbox: running as root, the process-count limit is not enforced")
+        return out
+
+    def _command(self, command: list[str]) -> list[str]:
+        cmd = [sys.executable if c == "python" and i == 0 else c for i, c in enumerate(command)]
+        return [*_unshare_prefix(), *cmd]
+
+    async def run(self, files: Files, command: list[str], limits: Limits,
+                  collect: list[str] | None = None, collect_to: Path | None = None) -> RunResult:
+        workdir = Path(tempfile.mkdtemp(prefix="t2ml-sbx-"))
+        out_path, err_path = workdir / ".stdout", workdir / ".stderr"
+        try:
+            _write_files(workdir, files)
+            start = time.monotonic()
+            with out_path.open("wb") as out, err_path.open("wb") as err:
+                proc = await asyncio.create_subprocess_exec(
+                    *self._command(command), cwd=workdir, env=_environment(workdir),
+                    stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=err,
+                    start_new_session=True, preexec_fn=_limiter(limits))
+                timed_out = False
+                try:
+                    await asyncio.wait_for(proc.wait(), timeout=limits.timeout_s)
+                except asyncio.TimeoutError:
+                    timed_out = True
+                finally:
+                    _kill_group(proc.pid)  # also removes anything it left running in its session
+                    await proc.wait()
+            stderr = _tail(err_path, limits.max_output_bytes)
+            collected = {}
+            for rel in collect or []:
+                p = workdir / rel
+                if p.is_file() and not p.is_symlink():
+                    if collect_to is not None:
+                        shutil.copyfile(p, collect_to / rel)
+                        collected[rel] = str(collect_to / rel)
+                    else:
+                        collected[rel] = p.read_text(encoding="utf-8", errors="replace")
+            return RunResult(exit_code=None if timed_out else proc.returncode,
+                             stdout=_tail(out_path, limits.max_output_bytes), stderr=stderr,
+                             duration_s=time.monotonic() - start, timed_out=timed_out,
+                             oom=not timed_out and proc.returncode != 0 and _is_oom(proc.returncode, stderr),
+                             files=collected)
+        finally:
+            if not self.keep_workdirs:
+                shutil.rmtree(workdir, ignore_errors=True)
+
+    async def start_worker(self, files: Files, command: list[str], limits: Limits) -> Worker:
+        workdir = Path(tempfile.mkdtemp(prefix="t2ml-wrk-"))
+        _write_files(workdir, files)
+        err = (workdir / ".stderr").open("wb")
+        proc = await asyncio.create_subprocess_exec(
+            *self._command(command), cwd=workdir, env=_environment(workdir),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=err,
+            start_new_session=True, preexec_fn=_limiter(limits), limit=1 << 26)
+        return LocalWorker(proc, workdir, err, self.keep_workdirs)
+
+
+class LocalWorker(Worker):
+    def __init__(self, proc: asyncio.subprocess.Process, workdir: Path, err: Any, keep: bool) -> None:
+        self._proc, self._workdir, self._err, self._keep = proc, workdir, err, keep
+
+    @property
+    def stderr_tail(self) -> str:
+        return _tail(self._workdir / ".stderr", 4000)
+
+    async def request(self, payload: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        try:
+            self._proc.stdin.write((json.dumps(payload) + "\n").encode())
+            await self._proc.stdin.drain()
+            line = await asyncio.wait_for(self._proc.stdout.readline(), timeout=timeout_s)
+        except asyncio.TimeoutError:
+            await self.close()
+            raise WorkerTimeout(f"no answer within {timeout_s:.0f}s") from None
+        except (BrokenPipeError, ConnectionResetError):
+            line = b""
+        if not line:
+            await self.close()
+            raise WorkerCrashed(f"worker exited ({self._proc.returncode}): {self.stderr_tail[-1500:]}")
+        return json.loads(line)
+
+    async def close(self) -> None:
+        _kill_group(self._proc.pid)
+        try:
+            await asyncio.wait_for(self._proc.wait(), timeout=10)
+        except asyncio.TimeoutError:
+            log.warning("worker %s did not exit after SIGKILL", self._proc.pid)
+        self._err.close()
+        if not self._keep:
+            shutil.rmtree(self._workdir, ignore_errors=True)

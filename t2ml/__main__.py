@@ -1,0 +1,3 @@
+from t2ml.orchestrator.cli import main
+
+main()

@@ -1,0 +1,50 @@
+# ---- command line of the exported program ----
+import argparse
+import json
+import sys
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train", default=CONFIG["train_path"], help="training file (default: the run's training file)")
+    parser.add_argument("--test", help="rows to predict (the target column may be absent)")
+    parser.add_argument("--out", default="predictions.csv", help="where to write predictions for --test")
+    parser.add_argument("--save-model", help="write the fitted pipeline to this joblib file")
+    parser.add_argument("--load-model", help="skip training: predict --test with a pipeline saved by --save-model")
+    parser.add_argument("--metrics", help="write the cross-validated scores as JSON to this file")
+    parser.add_argument("--oof", help="write the out-of-fold predictions to this CSV file")
+    args = parser.parse_args(argv)
+    import joblib
+
+    if args.load_model:
+        model = joblib.load(args.load_model)
+    else:
+        X, y = load_training(args.train, CONFIG)
+        cv = cross_validate(PIPELINE, X, y, CONFIG)
+        print("CV %s: %.6f +/- %.6f (%d folds, %d rows)" % (CONFIG["metric"], cv["score"], cv["std"],
+                                                           CONFIG["folds"], len(y)))
+        if args.metrics:
+            with open(args.metrics, "w") as fh:
+                json.dump({"metric": CONFIG["metric"], "score": cv["score"], "std": cv["std"],
+                           "fold_scores": cv["fold_scores"]}, fh)
+        if args.oof:
+            oof = cv["oof"]
+            cols = ["pred"] if oof.ndim == 1 else ["proba_%d" % j for j in range(oof.shape[1])]
+            pd.DataFrame(oof.reshape(len(y), -1), columns=cols).to_csv(args.oof, index=False)
+        model = fit_final(PIPELINE, X, y, CONFIG, cv["oof_raw"])
+        if args.save_model:
+            joblib.dump(model, args.save_model)
+    if args.test:
+        df = read_table(args.test, CONFIG.get("sep", ","), CONFIG.get("encoding", "utf-8"))
+        missing = [c for c in CONFIG["feature_columns"] if c not in df.columns]
+        if missing:
+            sys.exit("error: the test file lacks columns %s" % missing)
+        pred = prediction_frame(model.predict_output(prepare_frame(df, CONFIG)), CONFIG, df.index)
+        if CONFIG.get("id_column") in df.columns:
+            pred.insert(0, CONFIG["id_column"], df[CONFIG["id_column"]].to_numpy())
+        pred.to_csv(args.out, index=False)
+        print("wrote %d predictions to %s" % (len(pred), args.out))
+
+
+if __name__ == "__main__":
+    main()
