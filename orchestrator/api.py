@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from autogen_core.models import ChatCompletionClient
+
 from t2ml.agents.messages import TaskSpec
 from t2ml.errors import ConfigError, DataError
 
@@ -27,8 +29,12 @@ def task_text(task: str) -> str:
 def run(task: str, data: str, test: str | None = None, *, target: str | None = None, metric: str | None = None,
         time_budget: str | float = 300, trials: int = 60, seed: int = 0, folds: int = 5, model: str = "builtin",
         sandbox: str = "auto", out: str = "runs", name: str | None = None,
-        on_event: EventHandler | None = None) -> RunSummary:
-    """Turn a task description and a training file into a tested, optimized program in a new run folder."""
+        on_event: EventHandler | None = None, client: ChatCompletionClient | None = None) -> RunSummary:
+    """Turn a task description and a training file into a tested, optimized program in a new run folder.
+
+    ``client`` replaces the model client named by ``model`` (any autogen ChatCompletionClient);
+    ``model`` then only labels the variants it writes.
+    """
     if trials < 1:
         raise ConfigError(f"--trials must be at least 1, got {trials}")
     if not 2 <= folds <= 20:
@@ -38,14 +44,14 @@ def run(task: str, data: str, test: str | None = None, *, target: str | None = N
                     target=target, metric=metric, time_budget_s=parse_duration(time_budget), trials=trials,
                     seed=seed, folds=folds)
     config = RunConfig(task=spec, model=model, sandbox=sandbox, out=out, name=name)
-    run_obj = Run(config, RunFolder.create(Path(out), spec.text, name), on_event)
+    run_obj = Run(config, RunFolder.create(Path(out), spec.text, name), on_event, client=client)
     run_obj.folder.write_json("run.json", {"config": config.model_dump(mode="json")})
     return asyncio.run(run_obj.execute())
 
 
-def resume(run_dir: str, on_event: EventHandler | None = None) -> RunSummary:
+def resume(run_dir: str, on_event: EventHandler | None = None, client: ChatCompletionClient | None = None) -> RunSummary:
     """Continue a run that was interrupted: finished stages and trials are not redone."""
     folder = RunFolder.open(Path(run_dir))
     config = RunConfig.model_validate(folder.read_json("run.json")["config"])
     elapsed = folder.load_stage("clock")["elapsed_s"] if folder.done("clock") else 0.0
-    return asyncio.run(Run(config, folder, on_event, elapsed_before=elapsed).execute())
+    return asyncio.run(Run(config, folder, on_event, elapsed_before=elapsed, client=client).execute())

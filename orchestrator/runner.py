@@ -10,6 +10,7 @@ from typing import Any
 from autogen_agentchat.agents import BaseChatAgent
 from autogen_agentchat.messages import StructuredMessage
 from autogen_core import CancellationToken
+from autogen_core.models import ChatCompletionClient
 from pydantic import BaseModel
 
 from t2ml.agents import CoderAgent, OptimizerAgent, PlannerAgent, TesterAgent
@@ -30,12 +31,15 @@ log = logging.getLogger(__name__)
 
 class Run:
     def __init__(self, config: RunConfig, folder: RunFolder, on_event: EventHandler | None = None,
-                 elapsed_before: float = 0.0) -> None:
+                 elapsed_before: float = 0.0, client: ChatCompletionClient | None = None) -> None:
         self.config, self.folder = config, folder
         self.on_event = on_event or (lambda e: None)
         self.started = time.monotonic() - elapsed_before
         self.deadline = self.started + config.task.time_budget_s
-        self.client, self.provenance = make_client(config.model)
+        if client is not None:  # a caller-supplied model client (extension, tests)
+            self.client, self.provenance = client, f"llm:{config.model}"
+        else:
+            self.client, self.provenance = make_client(config.model)
         self.sandbox: Sandbox = make_sandbox(config.sandbox)
 
     # -- plumbing -------------------------------------------------------------------------

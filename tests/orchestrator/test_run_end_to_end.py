@@ -1,0 +1,72 @@
+"""Full runs on the bundled real data: CLI summary, run folder, standalone program, consistency."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from t2ml.orchestrator.cli import cli
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def titanic_run(tmp_path_factory, titanic):
+    out = tmp_path_factory.mktemp("runs")
+    result = CliRunner().invoke(cli, ["run", "Predict which passengers survived the Titanic", "--data", str(titanic["train"]),
+                                      "--test", str(titanic["test"]), "--time-budget", "90s", "--trials", "8",
+                                      "--folds", "3", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output.strip().splitlines()[-1])
+
+
+def test_summary_names_target_metric_score_and_files(titanic_run):
+    s = titanic_run
+    assert s["ok"] and s["target"] == "survived" and s["task"] == "binary" and s["metric"] == "roc_auc"
+    assert 0.8 < s["cv_score"] < 0.95 and s["cv_std"] > 0
+    assert s["consistent"] is True
+    assert s["modules"]["model"] in {"catboost", "hist_gradient_boosting", "random_forest", "extra_trees", "linear"}
+    assert s["elapsed_s"] <= 90 + 10
+
+
+def test_run_folder_holds_everything(titanic_run, titanic):
+    from pathlib import Path
+
+    run = Path(titanic_run["run_dir"])
+    for name in ("run.json", "transcript.jsonl", "graph.json", "program.py", "model.joblib", "predictions.csv",
+                 "report.md", "study.log", "profile.json"):
+        assert (run / name).is_file(), name
+    preds = pd.read_csv(run / "predictions.csv")
+    test = pd.read_csv(titanic["test"])
+    assert len(preds) == len(test) and set(preds["survived"]) <= {"yes", "no"}
+    assert {"proba_no", "proba_yes"} <= set(preds.columns)
+    kinds = {json.loads(line)["type"] for line in (run / "transcript.jsonl").open()}
+    assert {"TaskSpec", "DataProfile", "PlanRequest", "ModuleGraph", "CodeRequest", "CandidateBatch",
+            "TestRequest", "TestOutcome", "OptimizeRequest", "StudyResult", "ProgramCheck"} <= kinds
+    assert list((run / "modules").glob("model/*.py"))
+    report = (run / "report.md").read_text()
+    assert "Trial leaderboard" in report and "name" in report  # the text column is profiled and used
+    meta = json.loads((run / "run.json").read_text())
+    assert meta["config"]["task"]["seed"] == 0 and meta["versions"]["scikit-learn"]
+
+
+def test_program_runs_alone_and_reproduces_the_cv_score(titanic_run, titanic, tmp_path):
+    from pathlib import Path
+
+    program = Path(titanic_run["run_dir"]) / "program.py"
+    source = program.read_text()
+    assert "t2ml" not in "".join(l for l in source.splitlines() if l.startswith(("import", "from")))
+    assert "Requires (versions this run used):" in source
+    done = subprocess.run([sys.executable, "-I", str(program), "--train", str(titanic["train"]),
+                           "--test", str(titanic["test"]), "--out", str(tmp_path / "p.csv"),
+                           "--metrics", str(tmp_path / "m.json")], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "CV roc_auc" in done.stdout
+    score = json.loads((tmp_path / "m.json").read_text())["score"]
+    assert abs(score - titanic_run["cv_score"]) < 1e-9
+    assert len(pd.read_csv(tmp_path / "p.csv")) == len(pd.read_csv(titanic["test"]))
