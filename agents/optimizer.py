@@ -24,7 +24,6 @@ from .tester import runtime_files
 
 log = logging.getLogger(__name__)
 optuna.logging.set_verbosity(optuna.logging.WARNING)
-warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
 MINIMIZE = {"log_loss", "rmse", "mae"}
 STUDY = "t2ml"
@@ -32,7 +31,9 @@ STUDY = "t2ml"
 
 def open_study(path: Path, metric: str, seed: int) -> optuna.Study:
     storage = JournalStorage(JournalFileBackend(str(path)))
-    sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, n_startup_trials=8)
+    with warnings.catch_warnings():  # multivariate/group are flagged experimental upstream
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, n_startup_trials=8)
     return optuna.create_study(study_name=STUDY, storage=storage, sampler=sampler, load_if_exists=True,
                                direction="minimize" if metric in MINIMIZE else "maximize")
 

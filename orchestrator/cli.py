@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from t2ml.errors import T2MLError
 from t2ml.sandbox.factory import CHOICES as SANDBOXES
@@ -24,33 +25,33 @@ def _progress(quiet: bool) -> Callable[[Event], None] | None:
     def show(e: Event) -> None:
         if e.stage == "optimize" and e.trial:
             best = f"  best {e.best:.4f}" if e.best is not None else ""
-            err.print(f"[cyan]optimize[/] trial {e.trial}/{e.n_trials}{best}  ({e.message})")
+            err.print(f"[cyan]optimize[/] trial {e.trial}/{e.n_trials}{best}  ({escape(e.message)})")
         else:
-            err.print(f"[cyan]{e.stage}[/] {e.message}")
+            err.print(f"[cyan]{e.stage}[/] {escape(e.message)}")
     return show
 
 
 def _summary(s: RunSummary) -> None:
     out = Console(highlight=False)
     out.print(f"\n[bold green]done[/] in {s.elapsed_s:.0f}s ({s.stopped_because}); sandbox: {s.sandbox}")
-    out.print(f"target [bold]{s.target}[/] ({s.task}); cross-validated {s.metric}: "
+    out.print(f"target [bold]{escape(s.target)}[/] ({s.task}); cross-validated {s.metric}: "
               f"[bold]{s.cv_score:.4f} ± {s.cv_std:.4f}[/] over {s.n_trials} trials ({s.n_failed_trials} failed)")
     out.print("pipeline: " + " -> ".join(f"{m}={v}" for m, v in s.modules.items()))
     if s.excluded:
         out.print(f"excluded variants: {', '.join(s.excluded)} (see report)")
-    out.print(f"program:     {s.program}\nreport:      {s.report}")
+    out.print(f"program:     {escape(s.program)}\nreport:      {escape(s.report)}")
     if s.predictions:
-        out.print(f"predictions: {s.predictions}")
-    out.print(f"run folder:  {s.run_dir}")
+        out.print(f"predictions: {escape(s.predictions)}")
+    out.print(f"run folder:  {escape(s.run_dir)}")
 
 
 def _guard(fn: Callable[[], RunSummary], as_json: bool) -> None:
     try:
         summary = fn()
     except T2MLError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}")
+        err.print(f"[bold red]error:[/] {escape(exc.message)}")  # user values may hold [brackets]
         if exc.hint:
-            err.print(f"  [yellow]hint:[/] {exc.hint}")
+            err.print(f"  [yellow]hint:[/] {escape(exc.hint)}")
         if as_json:
             click.echo(json.dumps({"ok": False, "error": exc.message, "hint": exc.hint, "exit_code": exc.exit_code}))
         sys.exit(exc.exit_code)
@@ -59,7 +60,7 @@ def _guard(fn: Callable[[], RunSummary], as_json: bool) -> None:
         sys.exit(130)
     except Exception as exc:  # a bug in t2ml itself: say so plainly, keep the traceback for -v
         logging.getLogger("t2ml").debug("internal error", exc_info=True)
-        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}")
+        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}")
         err.print("  [yellow]hint:[/] this is a bug in t2ml; run again with -v for the traceback and report it")
         if logging.getLogger().isEnabledFor(logging.INFO):
             err.print_exception()

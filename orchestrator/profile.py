@@ -69,7 +69,9 @@ def build_profile(table: Table, task: TaskSpec) -> DataProfile:
     frame = table.frame
     columns = {str(c): _column(frame[c], str(c)) for c in frame.columns}
     excluded = {c for c, p in columns.items() if p.kind in ("id", "empty", "constant")}
-    target = infer_target(frame, task.text, task.target, excluded)
+    # an empty or constant column named by the text is still the target: it fails below with a clear
+    # message instead of the inference silently settling on another column
+    target = infer_target(frame, task.text, task.target, {c for c, p in columns.items() if p.kind == "id"})
     y = frame[target]
     missing = int(y.isna().sum())
     if missing == len(y):
@@ -79,6 +81,9 @@ def build_profile(table: Table, task: TaskSpec) -> DataProfile:
     if kind != "regression" and len(classes) < 2:
         raise DataError(f"target column {target!r} has a single class ({classes[0]!r}) in {len(y) - missing} rows",
                         hint="a classifier needs at least two classes; check the target column or the data export")
+    if kind == "regression" and y.nunique() < 2:
+        raise DataError(f"target column {target!r} has a single value ({float(y.dropna().iloc[0])!r}) in {len(y) - missing} rows",
+                        hint="a regression model needs a target that varies; check the target column or the data export")
     if kind == "multiclass" and len(classes) > 100:
         raise DataError(f"target column {target!r} has {len(classes)} distinct non-numeric values",
                         hint="it looks like an identifier or free text; pass --target with the column to predict")

@@ -1,0 +1,68 @@
+"""Killing a run (SIGKILL) during optimization and resuming it: no completed trial is redone."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalFileBackend
+from optuna.trial import TrialState
+
+import t2ml
+
+pytestmark = pytest.mark.slow
+N_TRIALS = 10
+
+
+def _trials(run: Path) -> list[optuna.trial.FrozenTrial]:
+    if not (run / "study.log").exists():
+        return []
+    storage = JournalStorage(JournalFileBackend(str(run / "study.log")))
+    try:
+        return optuna.load_study(study_name="t2ml", storage=storage).get_trials()
+    except KeyError:
+        return []
+
+
+def test_kill_during_optimization_then_resume(tmp_path, titanic):
+    run = tmp_path / "runs" / "killed"
+    cmd = [sys.executable, "-m", "t2ml", "run", "Predict which passengers survived the Titanic", "--data",
+           str(titanic["train"]), "--trials", str(N_TRIALS), "--folds", "3", "--time-budget", "10m",
+           "--out", str(tmp_path / "runs"), "--name", "killed", "--quiet"]
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        done = [t for t in _trials(run) if t.state == TrialState.COMPLETE]
+        if len(done) >= 3:
+            break
+        assert proc.poll() is None, proc.stderr.read().decode()
+        time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = {t.number: (t.params, t.value) for t in _trials(run) if t.state == TrialState.COMPLETE}
+    assert 3 <= len(before) < N_TRIALS
+    assert not (run / "program.py").exists()
+
+    evaluated: list[int] = []
+    summary = t2ml.resume(str(run), on_event=lambda e: evaluated.append(e.trial) if e.stage == "optimize" and e.trial else None)
+
+    after = _trials(run)
+    finished = [t for t in after if t.state in (TrialState.COMPLETE, TrialState.FAIL)]
+    assert len(finished) == N_TRIALS == summary.n_trials
+    for number, (params, value) in before.items():  # completed trials kept, not redone
+        assert after[number].params == params and after[number].value == value
+    assert evaluated and len(evaluated) <= N_TRIALS - len(before)
+    redone = [n for n in evaluated if n - 1 in before]
+    assert not redone, f"trials {redone} were evaluated again"
+    interrupted = [t for t in after if t.user_attrs.get("error", "").startswith("interrupted")]
+    assert len(interrupted) <= 1
+    assert summary.consistent and (run / "program.py").is_file()
+    stages = json.loads((run / "run.json").read_text())
+    assert stages["result"]["n_trials"] == N_TRIALS
