@@ -1,4 +1,4 @@
-"""Shared fixtures for the t2ml tests."""
+"""Shared fixtures: the bundled real datasets."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,10 +7,29 @@ from typing import Callable
 import pytest
 from click.testing import CliRunner, Result
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.fixture(scope="session")
+def examples() -> Path:
+    return EXAMPLES
+
+
+@pytest.fixture(scope="session")
+def titanic() -> dict[str, Path]:
+    d = EXAMPLES / "titanic"
+    return {"train": d / "train.csv", "test": d / "test.csv", "task": d / "task.md"}
+
+
+@pytest.fixture(scope="session")
+def credit() -> dict[str, Path]:
+    d = EXAMPLES / "credit"
+    return {"train": d / "train.csv", "test": d / "test.csv", "task": d / "task.md"}
+
 
 @pytest.fixture
 def run_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
-    """Invoke ``t2ml run ARGS...`` in-process.
+    """Invoke ``t2ml run ARGS...`` in-process with click's CliRunner.
 
     Fast defaults (``--time-budget 30s --trials 1 --out tmp_path/runs``) are added unless ARGS
     already carry the option. Error lines are not wrapped at 80 columns, so tests can look for
