@@ -235,6 +235,7 @@ class StudyResult(BaseModel):
     trials: list[TrialRecord]
     stopped_because: str
     elapsed_s: float
+    leakage_probe: dict[str, Any] | None = None
 
 
 CodeRequest.model_rebuild()

@@ -19,7 +19,7 @@ from t2ml.sandbox import Limits, Sandbox, Worker, WorkerCrashed, WorkerTimeout
 
 from ._base import Recorder, Role
 from .messages import ModuleCandidate, OptimizeRequest, StudyResult, TrialRecord, VerifiedModule
-from .search_space import suggest_pipeline, warm_start_params
+from .search_space import pipeline_from_params, suggest_pipeline, warm_start_params
 from .tester import runtime_files
 
 log = logging.getLogger(__name__)
@@ -64,10 +64,11 @@ class OptimizerAgent(Role[OptimizeRequest, StudyResult]):
         self._worker: Worker | None = None
 
     def _stop_at(self, study: optuna.Study) -> float:
-        """Leave time for the exported program to re-run CV and fit once (~1.3 best trial + 10 s)."""
+        """Leave time for the leakage probe (~0.7 trial) and for the exported program to re-run CV
+        and fit once (~1.3 trial), plus 10 s."""
         done = [t.user_attrs.get("duration_s", 0.0) for t in study.get_trials(states=(TrialState.COMPLETE,))]
         typical = statistics.median(done) if done else 5.0
-        return self.hard_deadline - (1.3 * max(done or [typical]) + 10.0)
+        return self.hard_deadline - (2.0 * max(done or [typical]) + 10.0)
 
     async def _ensure_worker(self, modules: list[VerifiedModule]) -> Worker:
         if self._worker is None:
@@ -128,16 +129,40 @@ class OptimizerAgent(Role[OptimizeRequest, StudyResult]):
                 self.record({"role": self.name, "trial": rec.model_dump()})
                 if self.on_trial:
                     self.on_trial(rec, study)
+            probe = await self._leakage_probe(study, modules)
         finally:
             if self._worker is not None:
                 await self._worker.close()
                 self._worker = None
         complete = study.get_trials(states=(TrialState.COMPLETE,))
         if not complete:
-            errors = {t.user_attrs.get("error", "?")[:300] for t in study.trials}
+            errors = {t.user_attrs.get("error") or t.state.name.lower() for t in study.trials} or {"no trial was started"}
+            errors = {e[:300] for e in errors}
             raise RuntimeError(f"no trial completed ({stopped}); errors: {sorted(errors)[:3]}")
         best = study.best_trial
         return StudyResult(best_params=best.params, best_score=float(best.value), best_std=best.user_attrs.get("std", 0.0),
                            direction="minimize" if self.config["metric"] in MINIMIZE else "maximize",
                            trials=[record_of(t) for t in study.trials], stopped_because=stopped,
-                           elapsed_s=time.monotonic() - start)
+                           elapsed_s=time.monotonic() - start, leakage_probe=probe)
+
+    async def _leakage_probe(self, study: optuna.Study, modules: list[VerifiedModule]) -> dict[str, Any] | None:
+        """Re-run the best pipeline on a permuted target (3 folds): its score must fall to chance."""
+        if not study.get_trials(states=(TrialState.COMPLETE,)):
+            return None
+        best = study.best_trial
+        steps = steps_payload(pipeline_from_params(best.params, modules), modules)
+        timeout = self.hard_deadline - time.monotonic() - (1.3 * best.user_attrs.get("duration_s", 5.0) + 10.0)
+        if timeout < 1.0:
+            return {"skipped": "no time left"}
+        try:
+            worker = await self._ensure_worker(modules)
+            reply = await worker.request({"op": "evaluate", "steps": steps, "shuffle_target": True, "folds": 3}, timeout)
+        except (WorkerTimeout, WorkerCrashed) as exc:
+            self._worker = None
+            return {"skipped": f"{type(exc).__name__}: {exc}"}
+        if not reply.get("ok"):
+            return {"skipped": str(reply.get("error"))[:300]}
+        gap = float(best.value) - reply["chance"]
+        recovered = (reply["score"] - reply["chance"]) / gap if abs(gap) > 1e-12 else 0.0
+        return {"shuffled_target_score": reply["score"], "chance_score": reply["chance"], "best_score": best.value,
+                "share_of_gain_recovered": round(recovered, 3), "passed": recovered < 0.5}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from pathlib import Path
 
 from autogen_core.models import ChatCompletionClient
@@ -36,17 +37,23 @@ def run(task: str, data: str, test: str | None = None, *, target: str | None = N
     ``model`` then only labels the variants it writes.
     """
     if trials < 1:
-        raise ConfigError(f"--trials must be at least 1, got {trials}")
+        raise ConfigError(f"--trials must be at least 1, got {trials}", hint="e.g. --trials 60 (the time budget may stop earlier)")
     if not 2 <= folds <= 20:
-        raise ConfigError(f"--folds must be between 2 and 20, got {folds}")
+        raise ConfigError(f"--folds must be between 2 and 20, got {folds}", hint="e.g. --folds 5 (the default)")
     spec = TaskSpec(text=task_text(task), train_path=str(Path(data).resolve()) if Path(data).exists() else data,
                     test_path=str(Path(test).resolve()) if test and Path(test).exists() else test,
                     target=target, metric=metric, time_budget_s=parse_duration(time_budget), trials=trials,
                     seed=seed, folds=folds)
     config = RunConfig(task=spec, model=model, sandbox=sandbox, out=out, name=name)
-    run_obj = Run(config, RunFolder.create(Path(out), spec.text, name), on_event, client=client)
-    run_obj.folder.write_json("run.json", {"config": config.model_dump(mode="json")})
-    return asyncio.run(run_obj.execute())
+    folder = RunFolder.create(Path(out), spec.text, name)
+    try:
+        run_obj = Run(config, folder, on_event, client=client)
+        folder.write_json("run.json", {"config": config.model_dump(mode="json")})
+        return asyncio.run(run_obj.execute())
+    except (DataError, ConfigError):
+        if not folder.done("profile"):  # rejected input: remove the folder this call just created
+            shutil.rmtree(folder.path, ignore_errors=True)
+        raise
 
 
 def resume(run_dir: str, on_event: EventHandler | None = None, client: ChatCompletionClient | None = None) -> RunSummary:

@@ -76,7 +76,8 @@ async def export_and_report(run: "Run", profile: DataProfile, graph: ModuleGraph
     recomputed = recompute_score(train_path, config, folder.file("oof.csv"))
     consistent = abs(metrics["score"] - study.best_score) < 1e-6 and abs(recomputed - metrics["score"]) < 1e-9
     checks = {"program score": metrics["score"], "optimizer best score": study.best_score,
-              "recomputed from program predictions": recomputed, "consistent": consistent}
+              "recomputed from program predictions": recomputed, "consistent": consistent,
+              "leakage probe (permuted target, 3 folds)": study.leakage_probe}
     folder.append_transcript("tester", "ProgramCheck", checks)
     excluded = {f"{m.module}/{v}": why for m in modules for v, why in m.excluded.items()}
     summary = RunSummary(

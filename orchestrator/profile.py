@@ -17,6 +17,11 @@ _ID_NAME = re.compile(r"(^|_)(id|idx|index|key|uuid|rownames?|unnamed: ?0)$", re
 _DATEISH = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}:\d{2}")
 
 
+def _plain(value: object) -> object:
+    """numpy scalars as plain Python values, for readable notes."""
+    return value.item() if hasattr(value, "item") else value
+
+
 def _is_textlike(s: pd.Series) -> bool:
     """Many distinct values made of several words that recur across rows (names, descriptions)."""
     values = s.dropna().astype(str)
@@ -35,7 +40,7 @@ def _kind(s: pd.Series, name: str) -> tuple[str, str | None]:
     if nonnull.empty:
         return "empty", "all values missing"
     if nonnull.nunique() == 1:
-        return "constant", f"a single value ({nonnull.iloc[0]!r})"
+        return "constant", f"a single value ({_plain(nonnull.iloc[0])!r})"
     if pd.api.types.is_bool_dtype(s):
         return "boolean", None
     if pd.api.types.is_numeric_dtype(s):

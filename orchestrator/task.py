@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 
 import pandas as pd
@@ -31,7 +32,11 @@ def _words(name: str) -> list[str]:
 
 
 def _same_word(a: str, b: str) -> bool:
-    return a == b or (len(a) >= 4 and len(b) >= 4 and (a.startswith(b) or b.startswith(a)) and abs(len(a) - len(b)) <= 2)
+    """Equal, or sharing a long stem ("survived" ~ "survival" ~ "survive")."""
+    if a == b:
+        return True
+    common = len(os.path.commonprefix([a, b]))
+    return common >= 4 and common >= 0.75 * min(len(a), len(b))
 
 
 def _goal_text(text: str) -> str:

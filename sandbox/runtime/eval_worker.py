@@ -53,6 +53,16 @@ def subsample(X, y, max_rows, seed, task):
     return X.iloc[idx].reset_index(drop=True), y[idx]
 
 
+def chance_score(y, config):
+    """The score of predicting the training prior (class frequencies, or the mean) for every row."""
+    if config["task"] == "regression":
+        pred = np.full(len(y), float(np.mean(y)))
+    else:
+        k = len(config["classes"])
+        pred = np.tile(np.bincount(y, minlength=k) / len(y), (len(y), 1))
+    return runtime.score(config["metric"], y, pred)
+
+
 def handle(req):
     op = req.get("op")
     if op == "ping":
@@ -65,11 +75,13 @@ def handle(req):
     if op == "evaluate":
         config = dict(_STATE["config"])
         X, y = subsample(_STATE["X"], _STATE["y"], req.get("max_rows"), config["seed"], config["task"])
+        if req.get("shuffle_target"):  # leakage probe: with a permuted target the score must fall to chance
+            y = np.random.RandomState(config["seed"] + 1).permutation(y)
         start = time.monotonic()
         out = runtime.cross_validate(build_steps(req["steps"]), X, y, config,
                                      n_folds=req.get("folds"), seed=req.get("seed"))
         return {"ok": True, "score": out["score"], "std": out["std"], "fold_scores": out["fold_scores"],
-                "duration_s": time.monotonic() - start}
+                "duration_s": time.monotonic() - start, "chance": chance_score(y, config)}
     return {"ok": False, "error": "unknown op %r" % op}
 
 

@@ -50,6 +50,9 @@ def test_run_folder_holds_everything(titanic_run, titanic):
     assert list((run / "modules").glob("model/*.py"))
     report = (run / "report.md").read_text()
     assert "Trial leaderboard" in report and "name" in report  # the text column is profiled and used
+    probe = next(json.loads(l)["content"] for l in (run / "transcript.jsonl").open() if '"ProgramCheck"' in l)
+    probe = probe["leakage probe (permuted target, 3 folds)"]
+    assert probe["passed"] and abs(probe["shuffled_target_score"] - 0.5) < 0.1, probe
     meta = json.loads((run / "run.json").read_text())
     assert meta["config"]["task"]["seed"] == 0 and meta["versions"]["scikit-learn"]
 
