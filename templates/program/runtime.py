@@ -32,8 +32,8 @@ def prepare_frame(df, config):
         ts = pd.to_datetime(X[col], errors="coerce", format="mixed")
         X[col + "__year"] = ts.dt.year.astype("float64")
         X[col + "__month"] = ts.dt.month.astype("float64")
-        X[col + "__dayofweek"] = ts.dt.dayofweek.astype("float64")
-        X[col + "__dayofyear"] = ts.dt.dayofyear.astype("float64")
+        X[col + "__dayofweek"] = ts.dt.day_of_week.astype("float64")
+        X[col + "__dayofyear"] = ts.dt.day_of_year.astype("float64")
         X[col + "__hour"] = ts.dt.hour.astype("float64")
         X = X.drop(columns=[col])
     return X
