@@ -23,7 +23,7 @@ class T2MLExtraTrees(BaseEstimator):
     """ExtraTreesClassifier / ExtraTreesRegressor behind one interface."""
 
     def __init__(self, task: str | None = None, n_estimators: int = 300, max_features="sqrt",
-                 min_samples_leaf: int = 1, random_state: int = 0):
+                 min_samples_leaf: int = 3, random_state: int = 0):
         self.task = task
         self.n_estimators = n_estimators
         self.max_features = max_features

@@ -24,8 +24,8 @@ def _T2MLHistGradientBoosting_task(task, y: np.ndarray) -> str:
 class T2MLHistGradientBoosting(BaseEstimator):
     """HistGradientBoostingClassifier / HistGradientBoostingRegressor behind one interface."""
 
-    def __init__(self, task: str | None = None, learning_rate: float = 0.1, max_iter: int = 200,
-                 max_leaf_nodes: int = 31, min_samples_leaf: int = 20, l2_regularization: float = 0.0,
+    def __init__(self, task: str | None = None, learning_rate: float = 0.05, max_iter: int = 200,
+                 max_leaf_nodes: int = 31, min_samples_leaf: int = 20, l2_regularization: float = 1e-6,
                  random_state: int = 0):
         self.task = task
         self.learning_rate = learning_rate

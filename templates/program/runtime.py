@@ -53,7 +53,7 @@ def load_training(path, config):
     return prepare_frame(df, config), encode_target(df[config["target"]], config)
 
 
-def score(metric, y_true, pred, n_classes=None):
+def score(metric, y_true, pred):
     """Score predictions. pred: class probabilities (n, k) or regression values (n,)."""
     if metric in REGRESSION_METRICS:
         pred = np.asarray(pred, dtype="float64")
@@ -118,8 +118,8 @@ class Pipeline:
     def fit(self, X, y):
         self.prepare_ = self._build("prepare")
         Xt = X
-        for _, step in self.prepare_:
-            Xt = step.fit(Xt, y).transform(Xt)
+        for _, step in self.prepare_:  # fit_transform lets cross-fitting encoders return honest training values
+            Xt = step.fit_transform(Xt, y) if hasattr(step, "fit_transform") else step.fit(Xt, y).transform(Xt)
         self.targets_ = self._build("target")
         yt = np.asarray(y)
         for _, tt in self.targets_:
@@ -162,7 +162,8 @@ class Pipeline:
 def make_folds(y, task, n_folds, seed):
     if task == "regression":
         splitter = KFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    else:
+    else:  # every class must be able to appear in every fold
+        n_folds = max(2, min(n_folds, int(np.bincount(y).min())))
         splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     return list(splitter.split(np.zeros(len(y)), y))
 
@@ -180,7 +181,10 @@ def cross_validate(steps, X, y, config, n_folds=None, seed=None, on_fold=None):
     oof = np.zeros(len(y)) if task == "regression" else np.zeros((len(y), k))
     for train_idx, val_idx in folds:
         pipe = Pipeline(steps, task, seed).fit(X.iloc[train_idx], y[train_idx])
-        oof[val_idx] = pipe.predict_raw(X.iloc[val_idx])
+        pred = pipe.predict_raw(X.iloc[val_idx])
+        if task != "regression" and pred.shape[1] < k:  # a class absent from this training fold
+            pred = np.hstack([pred, np.zeros((len(pred), k - pred.shape[1]))])
+        oof[val_idx] = pred
     final = oof.copy()
     has_post = any(st == "postprocess" for _, st, _, _ in steps)
     fold_scores = []
