@@ -1,7 +1,8 @@
-"""Running untrusted generated code: one interface, local and (later) Docker backends."""
+"""Running untrusted generated code: one interface, local and Docker backends."""
 from ._base import Limits, RunResult, Sandbox, Worker, WorkerCrashed, WorkerTimeout
+from .docker import DockerSandbox
 from .factory import make_sandbox
 from .local import LocalSandbox
 
 __all__ = ["Limits", "RunResult", "Sandbox", "Worker", "WorkerCrashed", "WorkerTimeout", "LocalSandbox",
-           "make_sandbox"]
+           "DockerSandbox", "make_sandbox"]

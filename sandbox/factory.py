@@ -3,16 +3,22 @@ from __future__ import annotations
 
 from t2ml.errors import ConfigError
 
+from . import engine
 from ._base import Sandbox
+from .docker import DockerSandbox
 from .local import LocalSandbox
 
 CHOICES = ("auto", "local", "docker")
 
 
 def make_sandbox(name: str) -> Sandbox:
-    if name in ("auto", "local"):
+    """``auto``: Docker when a daemon answers within ~2 s, else local. ``docker`` without a daemon raises
+    a SandboxError that says how to start one."""
+    if name == "local":
         return LocalSandbox()
     if name == "docker":
-        raise ConfigError("the Docker sandbox backend is not available in this version",
-                          hint="use --sandbox local (or auto)")
+        engine.connect().close()  # fail now, with the fix, rather than in the middle of the run
+        return DockerSandbox()
+    if name == "auto":
+        return DockerSandbox() if engine.daemon_answers() else LocalSandbox()
     raise ConfigError(f"unknown sandbox {name!r}", hint=f"choose one of {', '.join(CHOICES)}")

@@ -23,20 +23,36 @@ log = logging.getLogger(__name__)
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "SSL_CERT_FILE")
 
 
+# Most isolation first. --pid/--mount-proc: the code sees only its own processes (not yours, not their
+# environment) and everything it started dies with it; --fork/--kill-child: its parent is `unshare`, so
+# killing its parent cannot reach the orchestrator.
+_ISOLATION = (("--net", "--pid", "--fork", "--kill-child", "--mount-proc"), ("--net", "--fork", "--kill-child"))
+
+
 @lru_cache(maxsize=1)
 def _unshare_prefix() -> tuple[str, ...]:
     """The command prefix that cuts the network off, or () where this machine cannot."""
     exe = shutil.which("unshare")
     if not exe:
         return ()
-    for prefix in ((exe, "--net"), (exe, "--user", "--map-root-user", "--net")):
-        try:
-            done = subprocess.run([*prefix, "true"], capture_output=True, timeout=10)
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if done.returncode == 0:
-            return prefix
+    for flags in _ISOLATION:
+        prefix = (exe, *flags)
+        for candidate in (prefix, (exe, "--user", "--map-root-user", *flags)):
+            if _works(candidate):
+                return candidate
     return ()
+
+
+def _works(prefix: tuple[str, ...]) -> bool:
+    try:
+        return subprocess.run([*prefix, "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def pid_isolated() -> bool:
+    """Whether sandboxed code runs in its own pid namespace (cannot see or signal your processes)."""
+    return "--pid" in _unshare_prefix()
 
 
 def _environment(workdir: Path) -> dict[str, str]:
@@ -91,6 +107,20 @@ def _tail(path: Path, limit: int) -> str:
     return text if size <= limit else f"[... {size - limit} bytes cut ...]\n{text}"
 
 
+def _collect(workdir: Path, collect: list[str] | None, collect_to: Path | None) -> dict[str, str]:
+    """The text of the named work-dir files, or (with ``collect_to``) their copies' paths."""
+    collected = {}
+    for rel in collect or []:
+        p = workdir / rel
+        if p.is_file() and not p.is_symlink():
+            if collect_to is not None:
+                shutil.copyfile(p, collect_to / rel)
+                collected[rel] = str(collect_to / rel)
+            else:
+                collected[rel] = p.read_text(encoding="utf-8", errors="replace")
+    return collected
+
+
 def _is_oom(code: int | None, stderr: str) -> bool:
     return "MemoryError" in stderr or "std::bad_alloc" in stderr or "Cannot allocate memory" in stderr
 
@@ -106,13 +136,17 @@ class LocalSandbox(Sandbox):
         out = ["local sandbox: generated code runs as your user and can read files your user can read"]
         if not _unshare_prefix():
             out.append("local sandbox: cannot cut network access on this machine (no usable `unshare`)")
+        if not pid_isolated():
+            out.append("local sandbox: no pid namespace here: generated code can see and signal your processes, "
+                       "and a process that leaves its session can outlive the run")
         if os.geteuid() == 0:
             out.append("local sandbox: running as root, the process-count limit is not enforced")
         return out
 
     def _command(self, command: list[str]) -> list[str]:
         cmd = [sys.executable if c == "python" and i == 0 else c for i, c in enumerate(command)]
-        return [*_unshare_prefix(), *cmd]
+        # without `unshare --fork`, a shell in between is the parent that hostile code can kill, not us
+        return [*(_unshare_prefix() or ("/bin/sh", "-c", '"$@"; exit $?', "sh")), *cmd]
 
     async def run(self, files: Files, command: list[str], limits: Limits,
                   collect: list[str] | None = None, collect_to: Path | None = None) -> RunResult:
@@ -135,15 +169,7 @@ class LocalSandbox(Sandbox):
                     _kill_group(proc.pid)  # also removes anything it left running in its session
                     await proc.wait()
             stderr = _tail(err_path, limits.max_output_bytes)
-            collected = {}
-            for rel in collect or []:
-                p = workdir / rel
-                if p.is_file() and not p.is_symlink():
-                    if collect_to is not None:
-                        shutil.copyfile(p, collect_to / rel)
-                        collected[rel] = str(collect_to / rel)
-                    else:
-                        collected[rel] = p.read_text(encoding="utf-8", errors="replace")
+            collected = _collect(workdir, collect, collect_to)
             return RunResult(exit_code=None if timed_out else proc.returncode,
                              stdout=_tail(out_path, limits.max_output_bytes), stderr=stderr,
                              duration_s=time.monotonic() - start, timed_out=timed_out,
