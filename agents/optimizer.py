@@ -3,7 +3,6 @@ long-lived worker in the sandbox, under hard trial and wall-clock budgets."""
 from __future__ import annotations
 
 import logging
-import statistics
 import warnings
 import time
 from pathlib import Path
@@ -67,8 +66,9 @@ class OptimizerAgent(Role[OptimizeRequest, StudyResult]):
         """Leave time for the leakage probe (~0.7 trial) and for the exported program to re-run CV
         and fit once (~1.3 trial), plus 10 s."""
         done = [t.user_attrs.get("duration_s", 0.0) for t in study.get_trials(states=(TrialState.COMPLETE,))]
-        typical = statistics.median(done) if done else 5.0
-        return self.hard_deadline - (2.0 * max(done or [typical]) + 10.0)
+        if not done:  # nothing to export yet: the first trial may use all but the last 10 s
+            return self.hard_deadline - 10.0
+        return self.hard_deadline - (2.0 * max(done) + 5.0)
 
     async def _ensure_worker(self, modules: list[VerifiedModule]) -> Worker:
         if self._worker is None:

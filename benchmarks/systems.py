@@ -26,7 +26,7 @@ def run_t2ml(train: pd.DataFrame, test: pd.DataFrame, ds: Dataset, budget: float
     train.to_csv(work / "train.csv", index=False)
     test.to_csv(work / "test.csv", index=False)
     summary = t2ml.run(ds.description, str(work / "train.csv"), test=str(work / "test.csv"), target=ds.target,
-                       metric=METRIC[ds.task][0], time_budget=budget, seed=seed, out=str(work / "runs"),
+                       metric=METRIC[ds.task][0], time_budget=budget, trials=500, seed=seed, out=str(work / "runs"),
                        sandbox="local")
     pred = pd.read_csv(summary.predictions)
     if ds.task == "regression":

@@ -77,7 +77,8 @@ APPLIES: dict[str, dict[str, Callable[[DataProfile], bool]]] = {
     "impute": {"simple": lambda p: True, "constant": lambda p: True},
     "encode": {"ordinal": lambda p: True, "onehot": lambda p: True, "target": lambda p: True},
     "scale": {"none": lambda p: True, "standard": lambda p: True, "quantile": lambda p: p.n_rows >= 50},
-    "model": {"catboost": lambda p: True, "hist_gradient_boosting": lambda p: True,
+    # cheapest strong model first: it is the first trial, which must finish even on a tight budget
+    "model": {"hist_gradient_boosting": lambda p: True, "catboost": lambda p: True,
               "random_forest": lambda p: True, "extra_trees": lambda p: True, "linear": lambda p: True},
     "target": {"identity": lambda p: True, "log": lambda p: p.task == "regression"},
     "postprocess": {"identity": _classification,
