@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib.metadata as md
 import json
 import platform
+import subprocess
 from pathlib import Path
 
 from .scoring import PRIMARY
@@ -93,12 +94,21 @@ def _plot(results: dict, datasets: list[str], systems: list[str], png: Path) -> 
     return True
 
 
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=Path(__file__).parent, timeout=10).stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
 def write_results(results_dir: Path, md_path: Path, png: Path, budget: float, argv: str) -> None:
     results = _load(results_dir)
     datasets = list(dict.fromkeys(d for d, _ in results))
     systems = [s for s in SYSTEM_ORDER if any(k[1] == s for k in results)]
     lines = [f"# Benchmark: t2ml vs HGB baseline, FLAML, AutoGluon at a {budget:.0f}s budget\n",
-             "Produced by `python -m benchmarks.run " + argv + "` on a 2-core machine (" + platform.platform() + ").",
+             "Produced by `python -m benchmarks.run " + argv + f"` at commit {_commit()} on a 2-core machine ("
+             + platform.platform() + "), shared with other work (timings are noisy).",
              "Fixed seeded train/test splits (see benchmarks/datasets.py); each system sees only the training part;",
              "one shared scorer on the test part: **ROC AUC** (binary), **accuracy** (multiclass; log loss also",
              "recorded in results/), **RMSE** (regression, lower is better). Cells: test score (wall time, peak RSS).\n",

@@ -79,7 +79,7 @@ APPLIES: dict[str, dict[str, Callable[[DataProfile], bool]]] = {
     "scale": {"none": lambda p: True, "standard": lambda p: True, "quantile": lambda p: p.n_rows >= 50},
     # cheapest strong model first: it is the first trial, which must finish even on a tight budget
     "model": {"hist_gradient_boosting": lambda p: True, "catboost": lambda p: True,
-              "random_forest": lambda p: True, "extra_trees": lambda p: True, "linear": lambda p: True},
+              "forest": lambda p: True, "linear": lambda p: True},
     "target": {"identity": lambda p: True, "log": lambda p: p.task == "regression"},
     "postprocess": {"identity": _classification,
                     "threshold": lambda p: p.task == "binary" and p.metric in LABEL_METRICS,

@@ -29,7 +29,7 @@ def test_summary_names_target_metric_score_and_files(titanic_run):
     assert s["ok"] and s["target"] == "survived" and s["task"] == "binary" and s["metric"] == "roc_auc"
     assert 0.8 < s["cv_score"] < 0.95 and s["cv_std"] > 0
     assert s["consistent"] is True
-    assert s["modules"]["model"] in {"catboost", "hist_gradient_boosting", "random_forest", "extra_trees", "linear"}
+    assert s["modules"]["model"] in {"catboost", "hist_gradient_boosting", "forest", "linear"}
     assert s["elapsed_s"] <= 90 + 10
 
 
