@@ -198,6 +198,7 @@ class TestOutcome(BaseModel):
     reports: list[TestReport]
     feedback: list[TestFeedback] = Field(default_factory=list)
     passed: list[ModuleCandidate] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list)
 
 
 class VerifiedModule(BaseModel):
@@ -236,6 +237,19 @@ class StudyResult(BaseModel):
     stopped_because: str
     elapsed_s: float
     leakage_probe: dict[str, Any] | None = None
+    ensemble: list[tuple[int, float]] = Field(default_factory=list)
+    ensemble_score: float | None = None
+
+    def members(self) -> list[tuple[float, dict[str, Any]]]:
+        """(weight, trial params) of the exported pipelines: the ensemble, else the best trial."""
+        if not self.ensemble:
+            return [(1.0, self.best_params)]
+        by_number = {t.number: t for t in self.trials}
+        return [(w, by_number[n].params) for n, w in self.ensemble]
+
+    @property
+    def final_score(self) -> float:
+        return self.ensemble_score if self.ensemble_score is not None else self.best_score
 
 
 CodeRequest.model_rebuild()

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import optuna
 from autogen_core import CancellationToken
 from optuna.storages import JournalStorage
@@ -16,6 +17,9 @@ from optuna.trial import TrialState
 
 from t2ml.sandbox import Limits, Sandbox, Worker, WorkerCrashed, WorkerTimeout
 
+from t2ml.templates.program import runtime
+
+from . import ensemble
 from ._base import Recorder, Role
 from .messages import ModuleCandidate, OptimizeRequest, StudyResult, TrialRecord, VerifiedModule
 from .search_space import pipeline_from_params, suggest_pipeline, warm_start_params
@@ -85,13 +89,29 @@ class OptimizerAgent(Role[OptimizeRequest, StudyResult]):
                         timeout: float) -> tuple[dict[str, Any] | None, str | None]:
         try:
             worker = await self._ensure_worker(modules)
-            reply = await worker.request({"op": "evaluate", "steps": steps}, timeout_s=timeout)
+            reply = await worker.request({"op": "evaluate", "steps": steps, "return_oof": True}, timeout_s=timeout)
         except (WorkerTimeout, WorkerCrashed) as exc:
             self._worker = None  # the worker was killed; the next trial starts a fresh one
             return None, f"{type(exc).__name__}: {exc}"
         if not reply.get("ok"):
             return None, f"{reply.get('error')}\n{reply.get('traceback', '')}"[-3000:]
         return reply, None
+
+    @property
+    def oof_dir(self) -> Path:
+        return self.storage_path.parent / "oof"
+
+    def _save_oof(self, number: int, oof: list | None) -> None:
+        if oof is not None:
+            self.oof_dir.mkdir(exist_ok=True)
+            np.save(self.oof_dir / f"{number}.npy", np.asarray(oof, dtype="float64"))
+
+    def _ensemble(self, trials: list[TrialRecord], probe_s: float) -> tuple[list[tuple[int, float]], float | None]:
+        """Greedy ensemble of completed trials, sized so the exported program can re-run it in time."""
+        _, y = runtime.load_training(str(self.data_path), self.config)
+        time_left = (self.hard_deadline - time.monotonic() - probe_s - 5.0) / 1.3
+        members, score = ensemble.select(trials, self.oof_dir, y, self.config, time_left)
+        return (members, score) if len(members) > 1 else ([], None)
 
     def _fail_stale(self, study: optuna.Study) -> None:
         """Trials left RUNNING by a killed run are marked failed; they are not silently redone."""
@@ -124,6 +144,7 @@ class OptimizerAgent(Role[OptimizeRequest, StudyResult]):
                 else:
                     trial.set_user_attr("std", reply["std"])
                     trial.set_user_attr("fold_scores", reply["fold_scores"])
+                    self._save_oof(trial.number, reply.get("oof"))
                     study.tell(trial, reply["score"])
                 rec = record_of(study.trials[trial.number])
                 self.record({"role": self.name, "trial": rec.model_dump()})
@@ -136,14 +157,18 @@ class OptimizerAgent(Role[OptimizeRequest, StudyResult]):
                 self._worker = None
         complete = study.get_trials(states=(TrialState.COMPLETE,))
         if not complete:
-            errors = {t.user_attrs.get("error") or t.state.name.lower() for t in study.trials} or {"no trial was started"}
-            errors = {e[:300] for e in errors}
-            raise RuntimeError(f"no trial completed ({stopped}); errors: {sorted(errors)[:3]}")
+            failed = study.get_trials(states=(TrialState.FAIL,))
+            if not failed:
+                raise RuntimeError(f"the time budget ran out before the first trial could run ({stopped})")
+            errors = sorted({(t.user_attrs.get("error") or "unknown error")[:300] for t in failed})
+            raise RuntimeError(f"no trial completed ({stopped}); {len(failed)} failed, e.g.: {errors[:3]}")
         best = study.best_trial
+        records = [record_of(t) for t in study.trials]
+        members, ens_score = self._ensemble(records, probe_s=0.0)
         return StudyResult(best_params=best.params, best_score=float(best.value), best_std=best.user_attrs.get("std", 0.0),
                            direction="minimize" if self.config["metric"] in MINIMIZE else "maximize",
-                           trials=[record_of(t) for t in study.trials], stopped_because=stopped,
-                           elapsed_s=time.monotonic() - start, leakage_probe=probe)
+                           trials=records, stopped_because=stopped, elapsed_s=time.monotonic() - start,
+                           leakage_probe=probe, ensemble=members, ensemble_score=ens_score)
 
     async def _leakage_probe(self, study: optuna.Study, modules: list[VerifiedModule]) -> dict[str, Any] | None:
         """Re-run the best pipeline on a permuted target (3 folds): its score must fall to chance."""

@@ -35,13 +35,15 @@ class TesterAgent(Role[TestRequest, TestOutcome]):
     produces = TestOutcome
 
     def __init__(self, sandbox: Sandbox, sample_path: Path, config: dict[str, Any],
-                 record: Recorder | None = None, limits: Limits | None = None) -> None:
+                 record: Recorder | None = None, limits: Limits | None = None,
+                 soft_deadline: float | None = None, hard_deadline: float | None = None) -> None:
         super().__init__("tester", "Runs interface-derived contract tests in the sandbox.", record)
         self.sandbox = sandbox
         self.sample_path = sample_path
         self.config = config
         self.limits = limits or Limits(timeout_s=180, memory_mb=4096)
         self.concurrency = max(1, min(4, os.cpu_count() or 1))
+        self.soft_deadline, self.hard_deadline = soft_deadline, hard_deadline
 
     async def test_one(self, req: TestRequest, cand: ModuleCandidate) -> TestReport:
         spec = req.spec
@@ -56,8 +58,11 @@ class TesterAgent(Role[TestRequest, TestOutcome]):
                                  "request.json": json.dumps(request), request["sample"]: self.sample_path}
         files.update({u.filename: u.source for u in prepare_up})
         start = time.monotonic()
+        limits = self.limits
+        if self.hard_deadline is not None:  # never run past the run's budget
+            limits = limits.model_copy(update={"timeout_s": max(1.0, min(limits.timeout_s, self.hard_deadline - time.monotonic()))})
         result = await self.sandbox.run(files, ["python", "contract_runner.py", "request.json", "result.json"],
-                                        self.limits, collect=["result.json"])
+                                        limits, collect=["result.json"])
         duration = time.monotonic() - start
         if "result.json" not in result.files:
             return TestReport(module=spec.name, variant=cand.variant, passed=False, duration_s=duration,
@@ -72,12 +77,18 @@ class TesterAgent(Role[TestRequest, TestOutcome]):
         outcome = TestOutcome(module=payload.spec.name, reports=[])
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def guarded(cand: ModuleCandidate) -> TestReport:
+        async def guarded(cand: ModuleCandidate, first: bool) -> TestReport | None:
             async with gate:
+                if not first and self.soft_deadline is not None and time.monotonic() > self.soft_deadline:
+                    return None  # the testing share of the time budget is spent: keep the preferred variant only
                 return await self.test_one(payload, cand)
 
-        reports = await asyncio.gather(*(guarded(c) for c in payload.batch.candidates))
-        for cand, report in zip(payload.batch.candidates, reports):
+        cands = payload.batch.candidates
+        reports = await asyncio.gather(*(guarded(c, i == 0) for i, c in enumerate(cands)))
+        for cand, report in zip(cands, reports):
+            if report is None:
+                outcome.skipped.append(cand.variant)
+                continue
             self.record({"role": self.name, "module": cand.module, "variant": cand.variant,
                          "passed": report.passed, "duration_s": round(report.duration_s, 2)})
             outcome.reports.append(report)

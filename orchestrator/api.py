@@ -61,4 +61,5 @@ def resume(run_dir: str, on_event: EventHandler | None = None, client: ChatCompl
     folder = RunFolder.open(Path(run_dir))
     config = RunConfig.model_validate(folder.read_json("run.json")["config"])
     elapsed = folder.load_stage("clock")["elapsed_s"] if folder.done("clock") else 0.0
+    elapsed = min(elapsed, 0.75 * config.task.time_budget_s)  # a resumed run gets at least a quarter of its budget
     return asyncio.run(Run(config, folder, on_event, elapsed_before=elapsed, client=client).execute())

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 import click
 from rich.console import Console
@@ -36,7 +36,12 @@ def _summary(s: RunSummary) -> None:
     out.print(f"\n[bold green]done[/] in {s.elapsed_s:.0f}s ({s.stopped_because}); sandbox: {s.sandbox}")
     out.print(f"target [bold]{escape(s.target)}[/] ({s.task}); cross-validated {s.metric}: "
               f"[bold]{s.cv_score:.4f} ± {s.cv_std:.4f}[/] over {s.n_trials} trials ({s.n_failed_trials} failed)")
-    out.print("pipeline: " + " -> ".join(f"{m}={v}" for m, v in s.modules.items()))
+    if len(s.ensemble) > 1:
+        out.print(f"ensemble of {len(s.ensemble)} pipelines (weights from out-of-fold predictions):")
+        for member in s.ensemble:
+            out.print(f"  {member['weight']:.2f}  " + " -> ".join(f"{m}={v}" for m, v in member["modules"].items()))
+    else:
+        out.print("pipeline: " + " -> ".join(f"{m}={v}" for m, v in s.modules.items()))
     if s.excluded:
         out.print(f"excluded variants: {', '.join(s.excluded)} (see report)")
     out.print(f"program:     {escape(s.program)}\nreport:      {escape(s.report)}")
@@ -45,16 +50,29 @@ def _summary(s: RunSummary) -> None:
     out.print(f"run folder:  {escape(s.run_dir)}")
 
 
+def _fail(exc: T2MLError, as_json: bool = False) -> NoReturn:
+    err.print(f"[bold red]error:[/] {escape(exc.message)}")  # user values may hold [brackets]
+    if exc.hint:
+        err.print(f"  [yellow]hint:[/] {escape(exc.hint)}")
+    if as_json:
+        click.echo(json.dumps({"ok": False, "error": exc.message, "hint": exc.hint, "exit_code": exc.exit_code}))
+    sys.exit(exc.exit_code)
+
+
+def _warn_sandbox(name: str) -> None:
+    """The chosen backend's limitations, once, before the run starts; --sandbox docker without a
+    daemon fails here, before a run folder exists."""
+    from t2ml.sandbox import make_sandbox
+
+    for warning in make_sandbox(name).warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
+
+
 def _guard(fn: Callable[[], RunSummary], as_json: bool) -> None:
     try:
         summary = fn()
     except T2MLError as exc:
-        err.print(f"[bold red]error:[/] {escape(exc.message)}")  # user values may hold [brackets]
-        if exc.hint:
-            err.print(f"  [yellow]hint:[/] {escape(exc.hint)}")
-        if as_json:
-            click.echo(json.dumps({"ok": False, "error": exc.message, "hint": exc.hint, "exit_code": exc.exit_code}))
-        sys.exit(exc.exit_code)
+        _fail(exc, as_json)
     except KeyboardInterrupt:
         err.print("[bold red]interrupted.[/] Continue later with `t2ml run --resume RUN_DIR` (the run folder is kept).")
         sys.exit(130)
@@ -108,8 +126,50 @@ def run(task: str | None, data: str | None, resume_dir: str | None, as_json: boo
         err.print("[bold red]error:[/] give a TASK and --data (or --resume RUN_DIR)")
         err.print('  [yellow]hint:[/] t2ml run "Predict who survived" --data examples/titanic/train.csv')
         sys.exit(2)
-    _guard(lambda: run_api(task, data, opts.pop("test"), time_budget=opts.pop("time_budget"), on_event=progress, **opts),
-           as_json)
+
+    def go() -> RunSummary:
+        _warn_sandbox(opts["sandbox"])
+        return run_api(task, data, opts.pop("test"), time_budget=opts.pop("time_budget"), on_event=progress, **opts)
+    _guard(go, as_json)
+
+
+_MARK = {True: ("green", "ok"), False: ("red", "MISSING"), None: ("dim", "optional")}
+
+
+@cli.command()
+def doctor() -> None:
+    """What this machine offers t2ml (Docker, sandboxes, versions, model settings) and what to do about gaps."""
+    from .doctor import auto_backend, diagnose
+
+    out = Console(highlight=False)
+    findings = diagnose()
+    for f in findings:
+        color, label = _MARK[f.ok]
+        out.print(f"[{color}]{label:<8}[/] [bold]{f.topic}[/]: {escape(f.detail)}")
+        if f.fix:
+            out.print(f"{'':9}[yellow]fix:[/] {escape(f.fix)}")
+    out.print(f"--sandbox auto uses: [bold]{auto_backend(findings)}[/]")
+
+
+@cli.group()
+def sandbox() -> None:
+    """The Docker sandbox's image (on Linux none is needed: the host's Python is mounted read-only)."""
+
+
+@sandbox.command("build")
+@click.option("--base-image", default="python:%d.%d-slim" % sys.version_info[:2], show_default=True,
+              help="Base image with this Python version; where no registry is reachable, import one (README).")
+@click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), help="Extra CA bundle for pip behind a TLS proxy.")
+@click.option("--tag", default="t2ml-sandbox:local", show_default=True, help="Tag of the image to build.")
+def sandbox_build(base_image: str, ca_bundle: str | None, tag: str) -> None:
+    """Build sandbox/Dockerfile with the ML libraries pinned to this machine's versions."""
+    from .doctor import build_sandbox_image
+
+    try:
+        built = build_sandbox_image(base_image, ca_bundle, tag, on_line=lambda line: err.print(escape(line)))
+    except T2MLError as exc:
+        _fail(exc)
+    Console(highlight=False).print(f"[bold green]built[/] {built}; use it with: export T2ML_SANDBOX_IMAGE={built}")
 
 
 def main() -> None:

@@ -42,6 +42,7 @@ class RunSummary(BaseModel):
     cv_std: float
     modules: dict[str, str]
     params: dict[str, Any]
+    ensemble: list[dict[str, Any]] = Field(default_factory=list)
     n_trials: int
     n_failed_trials: int
     excluded: dict[str, str] = Field(default_factory=dict)

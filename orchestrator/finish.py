@@ -52,10 +52,12 @@ async def export_and_report(run: "Run", profile: DataProfile, graph: ModuleGraph
     if folder.done("export"):
         return RunSummary.model_validate(folder.load_stage("export"))
     stage = {m.module: m.spec.stage for m in modules}
-    chosen = [(c, p, stage[c.module]) for c, p in pipeline_from_params(study.best_params, modules)]
+    members = [(w, [(c, p, stage[c.module]) for c, p in pipeline_from_params(params, modules)])
+               for w, params in study.members()]
+    chosen = members[0][1]
     train_path = str(Path(profile.path).resolve())
     config = {**profile.program_config(task.folds, task.seed), "train_path": train_path}
-    source = render_program(task, profile, chosen, config, study.best_score, study.best_std)
+    source = render_program(task, profile, members, config, study.final_score, study.best_std)
     folder.file("program.py").write_text(source, encoding="utf-8")
     train_name = "train" + Path(train_path).suffix
     files: dict[str, Any] = {"program.py": source, train_name: Path(train_path)}
@@ -74,8 +76,9 @@ async def export_and_report(run: "Run", profile: DataProfile, graph: ModuleGraph
                             hint=f"its log is in {folder.file('program.log')}")
     metrics = json.loads(folder.file("metrics.json").read_text())
     recomputed = recompute_score(train_path, config, folder.file("oof.csv"))
-    consistent = abs(metrics["score"] - study.best_score) < 1e-6 and abs(recomputed - metrics["score"]) < 1e-9
-    checks = {"program score": metrics["score"], "optimizer best score": study.best_score,
+    consistent = abs(metrics["score"] - study.final_score) < 1e-6 and abs(recomputed - metrics["score"]) < 1e-9
+    checks = {"program score": metrics["score"], "optimizer best score (single pipeline)": study.best_score,
+              "optimizer ensemble score": study.ensemble_score,
               "recomputed from program predictions": recomputed, "consistent": consistent,
               "leakage probe (permuted target, 3 folds)": study.leakage_probe}
     folder.append_transcript("tester", "ProgramCheck", checks)
@@ -84,6 +87,7 @@ async def export_and_report(run: "Run", profile: DataProfile, graph: ModuleGraph
         run_dir=str(folder.path), target=profile.target, task=profile.task, metric=profile.metric,
         cv_score=metrics["score"], cv_std=metrics["std"], modules={c.module: c.variant for c, _, _ in chosen},
         params={c.module: p for c, p, _ in chosen}, n_trials=len(study.trials),
+        ensemble=[{"weight": round(w, 4), "modules": {c.module: c.variant for c, _, _ in ch}} for w, ch in members],
         n_failed_trials=sum(t.state == "FAIL" for t in study.trials), excluded=excluded,
         elapsed_s=round(time.monotonic() - run.started, 1), stopped_because=study.stopped_because,
         sandbox=run.sandbox.name, program=str(folder.file("program.py")), report=str(folder.file("report.md")),

@@ -73,6 +73,11 @@ def write_report(path: Path, task: TaskSpec, profile: DataProfile, graph: Module
     out.append("\n\n## Chosen pipeline\n")
     out.append(_table([[m, summary.modules[m], summary.params.get(m, {})] for m in summary.modules],
                       ["module", "variant", "hyperparameters"]))
+    if len(summary.ensemble) > 1:
+        out.append(f"\n\nExported as a weighted ensemble (greedy selection on out-of-fold predictions, "
+                   f"CV {study.ensemble_score:.4f} vs best single pipeline {study.best_score:.4f}):\n")
+        out.append(_table([[f"{m['weight']:.2f}", ", ".join(f"{k}={v}" for k, v in m["modules"].items())]
+                           for m in summary.ensemble], ["weight", "pipeline"]))
     out.append("\n\n## Trial leaderboard (top 10)\n")
     done = sorted([t for t in study.trials if t.score is not None], key=lambda t: t.score or 0.0,
                   reverse=study.direction == "maximize")[:10]

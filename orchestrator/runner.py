@@ -17,16 +17,18 @@ from t2ml.agents import CoderAgent, OptimizerAgent, PlannerAgent, TesterAgent
 from t2ml.agents.clients import make_client
 from t2ml.agents.messages import (CandidateBatch, CodeRequest, DataProfile, ModuleGraph, OptimizeRequest,
                                   PlanRequest, StudyResult, TestOutcome, TestRequest, TrialRecord, VerifiedModule)
-from t2ml.errors import PipelineError
+from t2ml.errors import BudgetExceeded, PipelineError
 from t2ml.sandbox import Sandbox, make_sandbox
 
 from .config import Event, EventHandler, RunConfig, RunSummary
 from .finish import export_and_report
 from .intake import read_table
 from .profile import build_profile, check_test_file
-from .runfolder import RunFolder
+from .runfolder import STAGES, RunFolder
 
 log = logging.getLogger(__name__)
+TESTING_SHARE = 0.4  # after this share of the budget, only each module's preferred variant is still tested
+WATCHDOG_GRACE_S = 8.0  # the run is cut at budget + this, whatever it is doing
 
 
 class Run:
@@ -91,7 +93,9 @@ class Run:
         if self.folder.done("test"):
             return [VerifiedModule.model_validate(v) for v in self.folder.load_stage("test")]
         sample_cfg = {**profile.program_config(self.config.task.folds, self.config.task.seed), "sep": ",", "encoding": "utf-8"}
-        tester = TesterAgent(self.sandbox, self.folder.file("sample.csv"), sample_cfg, record=self.record)
+        budget = self.config.task.time_budget_s
+        tester = TesterAgent(self.sandbox, self.folder.file("sample.csv"), sample_cfg, record=self.record,
+                             soft_deadline=self.started + TESTING_SHARE * budget, hard_deadline=self.deadline)
         verified: dict[str, VerifiedModule] = {}
         for spec in graph.ordered():
             self.emit("code", f"module {spec.name}: writing variants")
@@ -110,6 +114,7 @@ class Run:
                 outcome: TestOutcome = await self.send(coder.name, tester, TestRequest(
                     spec=spec, batch=batch, upstream=ups, upstream_specs=upstream))
                 vm.candidates += outcome.passed
+                vm.excluded.update({v: "not tested: the testing share of the time budget was spent" for v in outcome.skipped})
                 for v in [c.variant for c in outcome.passed]:
                     vm.excluded.pop(v, None)
                 for fb in outcome.feedback:
@@ -159,6 +164,15 @@ class Run:
         return result
 
     async def execute(self) -> RunSummary:
+        """All stages under a watchdog: the run never outlives its time budget by more than a few seconds."""
+        try:
+            return await asyncio.wait_for(self._stages(), timeout=self.deadline + WATCHDOG_GRACE_S - time.monotonic())
+        except asyncio.TimeoutError:
+            stage = next((s for s in reversed(STAGES) if self.folder.done(s)), "start")
+            raise BudgetExceeded(f"the time budget ({self.config.task.time_budget_s:.0f}s) ran out after stage {stage!r}",
+                                 hint=f"give a larger --time-budget, or continue with --resume {self.folder.path}") from None
+
+    async def _stages(self) -> RunSummary:
         async with self.sandbox:
             profile = self.stage_profile()
             graph = await self.stage_plan(profile)

@@ -169,7 +169,7 @@ def run(req):
             if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "SEARCH_SPACE" for t in node.targets):
                 declared = ast.literal_eval(node.value)
     task = req["config"]["task"]
-    settings = [("defaults", {})] + [("sampled#%d" % i, sample_params(declared, rng)) for i in range(req.get("n_param_samples", 2))]
+    settings = [("defaults", {})] + [("sampled#%d" % i, sample_params(declared, rng)) for i in range(req.get("n_param_samples", 1))]
     n = 60
     for label, params in settings:
         X = synthetic(req["input_contract"], n, rng)

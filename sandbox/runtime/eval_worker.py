@@ -81,7 +81,8 @@ def handle(req):
         out = runtime.cross_validate(build_steps(req["steps"]), X, y, config,
                                      n_folds=req.get("folds"), seed=req.get("seed"))
         return {"ok": True, "score": out["score"], "std": out["std"], "fold_scores": out["fold_scores"],
-                "duration_s": time.monotonic() - start, "chance": chance_score(y, config)}
+                "duration_s": time.monotonic() - start, "chance": chance_score(y, config),
+                "oof": out["oof"].tolist() if req.get("return_oof") else None}
     return {"ok": False, "error": "unknown op %r" % op}
 
 

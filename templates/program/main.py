@@ -20,7 +20,7 @@ def main(argv=None):
         model = joblib.load(args.load_model)
     else:
         X, y = load_training(args.train, CONFIG)
-        cv = cross_validate(PIPELINE, X, y, CONFIG)
+        cv = cross_validate_ensemble(PIPELINES, X, y, CONFIG)
         print("CV %s: %.6f +/- %.6f (%d folds, %d rows)" % (CONFIG["metric"], cv["score"], cv["std"],
                                                            CONFIG["folds"], len(y)))
         if args.metrics:
@@ -31,7 +31,7 @@ def main(argv=None):
             oof = cv["oof"]
             cols = ["pred"] if oof.ndim == 1 else ["proba_%d" % j for j in range(oof.shape[1])]
             pd.DataFrame(oof.reshape(len(y), -1), columns=cols).to_csv(args.oof, index=False)
-        model = fit_final(PIPELINE, X, y, CONFIG, cv["oof_raw"])
+        model = fit_final_ensemble(PIPELINES, X, y, CONFIG, cv)
         if args.save_model:
             joblib.dump(model, args.save_model)
     if args.test:

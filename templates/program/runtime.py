@@ -212,6 +212,33 @@ def fit_final(steps, X, y, config, oof_raw):
     return pipe
 
 
+class Ensemble:
+    """Weighted average of fitted pipelines' outputs (probabilities or values)."""
+
+    def __init__(self, members):
+        self.members = members  # list of (weight, fitted Pipeline)
+
+    def predict_output(self, X):
+        return sum(w * p.predict_output(X) for w, p in self.members)
+
+
+def cross_validate_ensemble(pipelines, X, y, config):
+    """CV of a weighted ensemble: every member on the same folds, scores on the averaged predictions."""
+    runs = [cross_validate(steps, X, y, config) for _, steps in pipelines]
+    if len(runs) == 1:
+        return dict(runs[0], members=runs)
+    oof = sum(w * r["oof"] for (w, _), r in zip(pipelines, runs))
+    folds = make_folds(y, config["task"], config["folds"], config["seed"])
+    fold_scores = [score(config["metric"], y[v], oof[v]) for _, v in folds]
+    return {"fold_scores": fold_scores, "score": float(np.mean(fold_scores)), "std": float(np.std(fold_scores)),
+            "oof": oof, "members": runs}
+
+
+def fit_final_ensemble(pipelines, X, y, config, cv):
+    return Ensemble([(w, fit_final(steps, X, y, config, run["oof_raw"]))
+                     for (w, steps), run in zip(pipelines, cv["members"])])
+
+
 def prediction_frame(pred, config, index):
     """Turn predictions into a user-facing frame: labels (+ class probabilities) or values."""
     target = config["target"]
