@@ -48,18 +48,21 @@ class DockerSandbox(Sandbox):
         self.image, self.cpus, self.keep_workdirs = image, cpus, keep_workdirs
         self._client: DockerClient | None = None
         self._runtime: Runtime | None = None
+        self._cgroup_parent: str | None = None
         self._containers: set[str] = set()
         self._workers: set[DockerWorker] = set()
 
     # -- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
         if self._client is None:
+            engine.REGISTRY.arm()
             self._client, self._runtime = await asyncio.to_thread(self._connect)
 
     def _connect(self) -> tuple["DockerClient", Runtime]:
         client = engine.connect()
         engine.reap_orphans(client)
         runtime = resolve_runtime(client, self.image)
+        self._cgroup_parent = engine.cgroup_parent(client)
         if repr(runtime) not in _PROBED:
             self._probe(client, runtime)
             _PROBED.add(repr(runtime))
@@ -126,7 +129,7 @@ class DockerSandbox(Sandbox):
             tmpfs={"/tmp": "rw,nosuid,nodev,size=64m,mode=1777"},
             mem_limit=f"{limits.memory_mb}m", memswap_limit=f"{limits.memory_mb}m",
             nano_cpus=int((self.cpus or os.cpu_count() or 1) * 1e9), pids_limit=limits.max_processes,
-            ulimits=ulimits, log_config=LogConfig(type="json-file", config={"max-size": "256k", "max-file": "1"}))
+            ulimits=ulimits, cgroup_parent=self._cgroup_parent, log_config=LogConfig(type="json-file", config={"max-size": "256k", "max-file": "1"}))
         self._containers.add(container.id)
         engine.REGISTRY.add(container.id)
         return container
