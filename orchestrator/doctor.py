@@ -35,9 +35,9 @@ def _python() -> list[Finding]:
             versions.append(f"{dist} {metadata.version(dist)}")
         except metadata.PackageNotFoundError:
             missing.append(dist)
+    listed = ", ".join(versions) + (f"; missing: {', '.join(missing)}" if missing else "")
     return [Finding("python", True, f"{sys.version.split()[0]} at {sys.executable}"),
-            Finding("libraries", not missing, ", ".join(versions) + (f"; missing: {', '.join(missing)}" if missing else ""),
-                    "pip install -e . (in the t2ml checkout)" if missing else None)]
+            Finding("libraries", not missing, listed, "pip install -e . (in the t2ml checkout)" if missing else None)]
 
 
 def _docker() -> list[Finding]:
@@ -95,7 +95,7 @@ def _model_settings() -> list[Finding]:
         else:
             shown.append(f"{name} is set")
     has_key = "OPENAI_API_KEY" in os.environ
-    return [Finding("model settings", True if has_key else None, "; ".join(shown) if shown else "no OPENAI_* variables set",
+    return [Finding("model settings", True if has_key else None, "; ".join(shown) or "no OPENAI_* variables set",
                     None if has_key else "only needed for --model openai:MODEL: export OPENAI_API_KEY "
                                          "(any value for a local server) and OPENAI_BASE_URL for non-OpenAI servers")]
 

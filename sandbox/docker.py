@@ -58,7 +58,7 @@ class DockerSandbox(Sandbox):
             engine.REGISTRY.arm()
             self._client, self._runtime = await asyncio.to_thread(self._connect)
 
-    def _connect(self) -> tuple["DockerClient", Runtime]:
+    def _connect(self) -> tuple[DockerClient, Runtime]:
         client = engine.connect()
         engine.reap_orphans(client)
         runtime = resolve_runtime(client, self.image)
@@ -77,7 +77,7 @@ class DockerSandbox(Sandbox):
             self._client.close()
             self._client = None
 
-    def _probe(self, client: "DockerClient", runtime: Runtime) -> None:
+    def _probe(self, client: DockerClient, runtime: Runtime) -> None:
         """One throw-away container proves that the interpreter starts in it and is the host's version."""
         want = "%d.%d" % sys.version_info[:2]
         code = "import sys; print('%d.%d' % sys.version_info[:2])"
@@ -109,7 +109,7 @@ class DockerSandbox(Sandbox):
                 os.chown(path, 65534, 65534, follow_symlinks=False)
         return workdir
 
-    def _create(self, command: list[str], limits: Limits, workdir: Path, wrapper: str, stdin: bool) -> "Container":
+    def _create(self, command: list[str], limits: Limits, workdir: Path, wrapper: str, stdin: bool) -> Container:
         from docker.types import LogConfig, Ulimit
 
         assert self._client is not None and self._runtime is not None
@@ -129,7 +129,9 @@ class DockerSandbox(Sandbox):
             tmpfs={"/tmp": "rw,nosuid,nodev,size=64m,mode=1777"},
             mem_limit=f"{limits.memory_mb}m", memswap_limit=f"{limits.memory_mb}m",
             nano_cpus=int((self.cpus or os.cpu_count() or 1) * 1e9), pids_limit=limits.max_processes,
-            ulimits=ulimits, cgroup_parent=self._cgroup_parent, log_config=LogConfig(type="json-file", config={"max-size": "256k", "max-file": "1"}))
+            ulimits=ulimits, cgroup_parent=self._cgroup_parent,
+            # only the wrapper's own errors reach the log: the program's output goes to files in /work
+            log_config=LogConfig(type="json-file", config={"max-size": "256k", "max-file": "1"}))
         self._containers.add(container.id)
         engine.REGISTRY.add(container.id)
         return container
@@ -141,7 +143,7 @@ class DockerSandbox(Sandbox):
         self._containers.discard(container_id)
 
     @staticmethod
-    def _wait(container: "Container", timeout_s: float) -> bool:
+    def _wait(container: Container, timeout_s: float) -> bool:
         """Wait for the container to exit; kill it at the timeout. True when it exited by itself."""
         import requests
 
@@ -157,7 +159,7 @@ class DockerSandbox(Sandbox):
             return False
 
     @staticmethod
-    def _state(container: "Container") -> dict[str, Any]:
+    def _state(container: Container) -> dict[str, Any]:
         container.reload()
         return container.attrs["State"]
 
@@ -174,10 +176,9 @@ class DockerSandbox(Sandbox):
             exited = await asyncio.to_thread(self._wait, container, limits.timeout_s)
             duration = time.monotonic() - start
             state = await asyncio.to_thread(self._state, container)
-            stderr = _tail(workdir / ".stderr", limits.max_output_bytes)
-            code = state.get("ExitCode")
-            return RunResult(exit_code=code if exited else None, stdout=_tail(workdir / ".stdout", limits.max_output_bytes),
-                             stderr=stderr, duration_s=duration, timed_out=not exited,
+            stderr, code = _tail(workdir / ".stderr", limits.max_output_bytes), state.get("ExitCode")
+            return RunResult(exit_code=code if exited else None, stderr=stderr, duration_s=duration,
+                             stdout=_tail(workdir / ".stdout", limits.max_output_bytes), timed_out=not exited,
                              oom=bool(state.get("OOMKilled")) or (exited and code != 0 and _is_oom(code, stderr)),
                              files=_collect(workdir, collect, collect_to))
         finally:

@@ -24,7 +24,7 @@ _STDOUT = 1
 
 
 class DockerWorker(Worker):
-    def __init__(self, sandbox: "DockerSandbox", container_id: str, workdir: Path, keep_alive: Any,
+    def __init__(self, sandbox: DockerSandbox, container_id: str, workdir: Path, keep_alive: Any,
                  reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._sandbox, self.container_id, self.workdir = sandbox, container_id, workdir
         self._keep_alive = keep_alive  # the SDK's socket object: dropping it may close the connection
@@ -33,7 +33,7 @@ class DockerWorker(Worker):
         self._closed = False
 
     @classmethod
-    async def attach(cls, sandbox: "DockerSandbox", container: "Container", workdir: Path) -> "DockerWorker":
+    async def attach(cls, sandbox: DockerSandbox, container: Container, workdir: Path) -> DockerWorker:
         """Attach to stdin/stdout before starting, so no byte of output is missed."""
         params = {"stdin": 1, "stdout": 1, "stream": 1}
         sock_io = await asyncio.to_thread(container.client.api.attach_socket, container.id, params)

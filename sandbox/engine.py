@@ -65,7 +65,7 @@ def owner_alive(owner: str | None) -> bool:
     return True
 
 
-def connect(timeout: float = PING_TIMEOUT_S) -> "DockerClient":
+def connect(timeout: float = PING_TIMEOUT_S) -> DockerClient:
     """A client for the daemon that answers a ping within ``timeout`` seconds, else a SandboxError."""
     where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
     try:
@@ -101,7 +101,7 @@ def daemon_answers(ttl_s: float = 30.0) -> bool:
     return ok
 
 
-def cgroup_parent(client: "DockerClient") -> str | None:
+def cgroup_parent(client: DockerClient) -> str | None:
     """Where our containers' cgroups go (None: Docker's default).
 
     By default every container lives under one ``docker`` cgroup, which competes for CPU as ONE task
@@ -116,7 +116,7 @@ def cgroup_parent(client: "DockerClient") -> str | None:
     return None
 
 
-def remove(client: "DockerClient", container_id: str) -> None:
+def remove(client: DockerClient, container_id: str) -> None:
     """Kill and remove a container; one that is already gone is fine."""
     from docker.errors import APIError, NotFound
 
@@ -130,14 +130,14 @@ def remove(client: "DockerClient", container_id: str) -> None:
     REGISTRY.discard(container_id)
 
 
-def orphans(client: "DockerClient", include_own: bool = False) -> list[Any]:
+def orphans(client: DockerClient, include_own: bool = False) -> list[Any]:
     """Our labeled containers whose owner process is gone (and, with ``include_own``, this process's)."""
     found = client.containers.list(all=True, filters={"label": LABEL}, ignore_removed=True)
     return [c for c in found if (include_own and c.labels.get(OWNER_LABEL) == OWNER)
             or (c.labels.get(OWNER_LABEL) != OWNER and not owner_alive(c.labels.get(OWNER_LABEL)))]
 
 
-def reap_orphans(client: "DockerClient") -> int:
+def reap_orphans(client: DockerClient) -> int:
     """Remove containers left by t2ml processes that died without cleaning up (e.g. kill -9)."""
     stale = orphans(client)
     for c in stale:

@@ -98,7 +98,7 @@ def _base_tar(layout: list[tuple[str, str | None]]) -> bytes:
     return buf.getvalue()
 
 
-def ensure_base_image(client: "DockerClient") -> str:
+def ensure_base_image(client: DockerClient) -> str:
     """The local base image for host mode, imported from a tar made here when missing or outdated."""
     from docker.errors import ImageNotFound
 
@@ -115,7 +115,7 @@ def ensure_base_image(client: "DockerClient") -> str:
     return BASE_TAG
 
 
-def _require_image(client: "DockerClient", image: str) -> None:
+def _require_image(client: DockerClient, image: str) -> None:
     from docker.errors import ImageNotFound
 
     try:
@@ -126,7 +126,7 @@ def _require_image(client: "DockerClient", image: str) -> None:
                                 "contacted for it), or unset T2ML_SANDBOX_IMAGE") from None
 
 
-def resolve_runtime(client: "DockerClient", image: str | None = None) -> Runtime:
+def resolve_runtime(client: DockerClient, image: str | None = None) -> Runtime:
     """Image mode when an image is named (argument or T2ML_SANDBOX_IMAGE), else host mode on Linux."""
     image = image or os.environ.get(IMAGE_ENV) or None
     if image is None and sys.platform.startswith("linux"):
@@ -160,7 +160,7 @@ def build_context(dest: Path, ca_bundle: Path | None = None) -> Path:
     return dest
 
 
-def build_image(client: "DockerClient", base_image: str, tag: str = BUILD_TAG, ca_bundle: Path | None = None,
+def build_image(client: DockerClient, base_image: str, tag: str = BUILD_TAG, ca_bundle: Path | None = None,
                 on_line: Callable[[str], None] = lambda line: None) -> str:
     """``docker build`` of sandbox/Dockerfile on ``base_image`` (never pulled if present locally)."""
     from docker.errors import APIError, BuildError

@@ -13,8 +13,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from t2ml.errors import SandboxError
-from t2ml.sandbox import DockerSandbox, Limits, LocalSandbox, RunResult, Sandbox
-from t2ml.sandbox import engine
+from t2ml.sandbox import DockerSandbox, Limits, LocalSandbox, RunResult, Sandbox, engine
 
 BACKENDS = ["local", "docker"]
 

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from t2ml.errors import SandboxError
-from t2ml.sandbox import DockerSandbox, Limits, LocalSandbox, make_sandbox
-from t2ml.sandbox import engine
+from t2ml.sandbox import DockerSandbox, Limits, LocalSandbox, engine, make_sandbox
 from t2ml.sandbox.image import IMAGE_ENV
 
 
@@ -54,9 +53,10 @@ def test_container_is_locked_down(docker: None) -> None:
                     except OSError as exc:
                         print("ro", probe, exc.strerror)
                 print("root", sorted(os.listdir("/")))
-                for f in glob.glob("/sys/fs/cgroup/pids/pids.max") + glob.glob("/sys/fs/cgroup/pids.max"):
+                cg = "/sys/fs/cgroup"  # v1 or v2 layout
+                for f in glob.glob(f"{cg}/pids/pids.max") + glob.glob(f"{cg}/pids.max"):
                     print("pids", open(f).read().strip())
-                for f in glob.glob("/sys/fs/cgroup/memory/memory.limit_in_bytes") + glob.glob("/sys/fs/cgroup/memory.max"):
+                for f in glob.glob(f"{cg}/memory/memory.limit_in_bytes") + glob.glob(f"{cg}/memory.max"):
                     print("mem", open(f).read().strip())
             """)}, ["python", "main.py"], Limits(timeout_s=30, memory_mb=512, max_processes=77))
     res = asyncio.run(go())

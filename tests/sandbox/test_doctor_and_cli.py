@@ -11,7 +11,6 @@ from click.testing import CliRunner, Result
 from t2ml.orchestrator import cli as cli_module
 from t2ml.sandbox import image
 
-
 Invoke = Callable[..., Result]
 
 

@@ -69,7 +69,7 @@ def test_environment_secrets_are_not_visible(backend: str, run_code: RunCode, re
                           "local backend without a pid namespace: /proc/<your pid>/environ is readable")
     secret = f"sk-hostile-{uuid.uuid4().hex}"
     monkeypatch.setenv("OPENAI_API_KEY", secret)
-    res = run_code(f"""
+    res = run_code("""
         import os, glob
         seen = os.environ.get("OPENAI_API_KEY", "")
         for path in glob.glob("/proc/[0-9]*/environ"):
