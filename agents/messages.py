@@ -23,6 +23,7 @@ class TaskSpec(BaseModel):
     trials: int = 60
     seed: int = 0
     folds: int = 5
+    drop: list[str] = Field(default_factory=list)
 
 
 class ColumnProfile(BaseModel):
@@ -108,8 +109,12 @@ class ModuleGraph(BaseModel):
         return g
 
     def ordered(self) -> list[ModuleSpec]:
+        """Topological order; among ready modules, pipeline stage order (prepare, target, model, postprocess)."""
         g = self.to_networkx()
-        return [g.nodes[n]["spec"] for n in nx.topological_sort(g)]
+        rank = {"prepare": 0, "target": 1, "model": 2, "postprocess": 3}
+        order = {m.name: i for i, m in enumerate(self.modules)}
+        key = lambda n: (rank[g.nodes[n]["spec"].stage], order[n])  # noqa: E731
+        return [g.nodes[n]["spec"] for n in nx.lexicographical_topological_sort(g, key=key)]
 
     def upstream(self, name: str) -> list[ModuleSpec]:
         g = self.to_networkx()

@@ -74,6 +74,11 @@ class OptimizerAgent(Role[OptimizeRequest, StudyResult]):
             return self.hard_deadline - 10.0
         return self.hard_deadline - (2.0 * max(done) + 5.0)
 
+    @staticmethod
+    def _typical_duration(study: optuna.Study) -> float:
+        done = sorted(t.user_attrs.get("duration_s", 0.0) for t in study.get_trials(states=(TrialState.COMPLETE,)))
+        return done[len(done) // 2] if done else 0.0
+
     async def _ensure_worker(self, modules: list[VerifiedModule]) -> Worker:
         if self._worker is None:
             data_name = "train" + self.data_path.suffix
@@ -130,7 +135,7 @@ class OptimizerAgent(Role[OptimizeRequest, StudyResult]):
         try:
             while len(study.get_trials(states=(TrialState.COMPLETE, TrialState.FAIL))) < self.n_trials:
                 remaining = self._stop_at(study) - time.monotonic()
-                if remaining <= 1.0:
+                if remaining <= max(1.0, self._typical_duration(study)):  # a trial that cannot finish is not started
                     stopped = "time budget reached"
                     break
                 trial = study.ask()
@@ -163,7 +168,7 @@ class OptimizerAgent(Role[OptimizeRequest, StudyResult]):
             errors = sorted({(t.user_attrs.get("error") or "unknown error")[:300] for t in failed})
             raise RuntimeError(f"no trial completed ({stopped}); {len(failed)} failed, e.g.: {errors[:3]}")
         best = study.best_trial
-        records = [record_of(t) for t in study.trials]
+        records = [record_of(t) for t in study.get_trials(states=(TrialState.COMPLETE, TrialState.FAIL))]
         members, ens_score = self._ensemble(records, probe_s=0.0)
         return StudyResult(best_params=best.params, best_score=float(best.value), best_std=best.user_attrs.get("std", 0.0),
                            direction="minimize" if self.config["metric"] in MINIMIZE else "maximize",
@@ -176,7 +181,7 @@ class OptimizerAgent(Role[OptimizeRequest, StudyResult]):
             return None
         best = study.best_trial
         steps = steps_payload(pipeline_from_params(best.params, modules), modules)
-        timeout = self.hard_deadline - time.monotonic() - (1.3 * best.user_attrs.get("duration_s", 5.0) + 10.0)
+        timeout = self.hard_deadline - time.monotonic() - (1.3 * best.user_attrs.get("duration_s", 5.0) + 5.0)
         if timeout < 1.0:
             return {"skipped": "no time left"}
         try:

@@ -8,7 +8,7 @@ from pathlib import Path
 from autogen_core.models import ChatCompletionClient
 
 from t2ml.agents.messages import TaskSpec
-from t2ml.errors import ConfigError, DataError
+from t2ml.errors import ConfigError, DataError, T2MLError
 
 from .config import EventHandler, RunConfig, RunSummary, parse_duration
 from .runfolder import RunFolder
@@ -29,10 +29,11 @@ def task_text(task: str) -> str:
 
 def run(task: str, data: str, test: str | None = None, *, target: str | None = None, metric: str | None = None,
         time_budget: str | float = 300, trials: int = 60, seed: int = 0, folds: int = 5, model: str = "builtin",
-        sandbox: str = "auto", out: str = "runs", name: str | None = None,
+        sandbox: str = "auto", out: str = "runs", name: str | None = None, drop: list[str] | None = None,
         on_event: EventHandler | None = None, client: ChatCompletionClient | None = None) -> RunSummary:
     """Turn a task description and a training file into a tested, optimized program in a new run folder.
 
+    ``drop`` names columns to leave out. ``on_event`` receives progress events (``t2ml.Event``).
     ``client`` replaces the model client named by ``model`` (any autogen ChatCompletionClient);
     ``model`` then only labels the variants it writes.
     """
@@ -43,23 +44,44 @@ def run(task: str, data: str, test: str | None = None, *, target: str | None = N
     spec = TaskSpec(text=task_text(task), train_path=str(Path(data).resolve()) if Path(data).exists() else data,
                     test_path=str(Path(test).resolve()) if test and Path(test).exists() else test,
                     target=target, metric=metric, time_budget_s=parse_duration(time_budget), trials=trials,
-                    seed=seed, folds=folds)
+                    seed=seed, folds=folds, drop=list(drop or []))
     config = RunConfig(task=spec, model=model, sandbox=sandbox, out=out, name=name)
     folder = RunFolder.create(Path(out), spec.text, name)
     try:
-        run_obj = Run(config, folder, on_event, client=client)
         folder.write_json("run.json", {"config": config.model_dump(mode="json")})
-        return asyncio.run(run_obj.execute())
+        return _execute(Run(config, folder, on_event, client=client))
     except (DataError, ConfigError):
         if not folder.done("profile"):  # rejected input: remove the folder this call just created
             shutil.rmtree(folder.path, ignore_errors=True)
         raise
 
 
-def resume(run_dir: str, on_event: EventHandler | None = None, client: ChatCompletionClient | None = None) -> RunSummary:
-    """Continue a run that was interrupted: finished stages and trials are not redone."""
+def _execute(run_obj: Run) -> RunSummary:
+    """Run to the end; errors and interrupts carry ``run_dir`` so the CLI can say where the folder is."""
+    try:
+        return asyncio.run(run_obj.execute())
+    except (T2MLError, KeyboardInterrupt) as exc:
+        exc.run_dir = run_obj.folder.path  # type: ignore[attr-defined]
+        raise
+
+
+def resume(run_dir: str, on_event: EventHandler | None = None, client: ChatCompletionClient | None = None,
+           time_budget: str | float | None = None, trials: int | None = None) -> RunSummary:
+    """Continue a run that was interrupted: finished stages and trials are not redone.
+
+    Without ``time_budget`` it gets the time it had left (at least a quarter of its budget); with it,
+    a fresh budget of that length. ``trials`` raises or lowers the total number of trials.
+    """
     folder = RunFolder.open(Path(run_dir))
     config = RunConfig.model_validate(folder.read_json("run.json")["config"])
     elapsed = folder.load_stage("clock")["elapsed_s"] if folder.done("clock") else 0.0
     elapsed = min(elapsed, 0.75 * config.task.time_budget_s)  # a resumed run gets at least a quarter of its budget
-    return asyncio.run(Run(config, folder, on_event, elapsed_before=elapsed, client=client).execute())
+    if time_budget is not None:
+        config.task.time_budget_s, elapsed = parse_duration(time_budget), 0.0
+    if trials is not None:
+        config.task.trials = trials
+    if time_budget is not None or trials is not None:
+        for stage in ("optimize", "export"):  # let the search continue under the new limits
+            folder.file("state", f"{stage}.json").unlink(missing_ok=True)
+        folder.write_json("run.json", {**folder.read_json("run.json"), "config": config.model_dump(mode="json")})
+    return _execute(Run(config, folder, on_event, elapsed_before=elapsed, client=client))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Any, Callable, NoReturn
 
 import click
@@ -15,7 +16,7 @@ from t2ml.sandbox.factory import CHOICES as SANDBOXES
 
 from .config import Event, RunSummary
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # no hard wraps in logs and pipes
 
 
 def _progress(quiet: bool) -> Callable[[Event], None] | None:
@@ -32,7 +33,7 @@ def _progress(quiet: bool) -> Callable[[Event], None] | None:
 
 
 def _summary(s: RunSummary) -> None:
-    out = Console(highlight=False)
+    out = Console(highlight=False, soft_wrap=True)
     out.print(f"\n[bold green]done[/] in {s.elapsed_s:.0f}s ({s.stopped_because}); sandbox: {s.sandbox}")
     out.print(f"target [bold]{escape(s.target)}[/] ({s.task}); cross-validated {s.metric}: "
               f"[bold]{s.cv_score:.4f} ± {s.cv_std:.4f}[/] over {s.n_trials} trials ({s.n_failed_trials} failed)")
@@ -54,8 +55,14 @@ def _fail(exc: T2MLError, as_json: bool = False) -> NoReturn:
     err.print(f"[bold red]error:[/] {escape(exc.message)}")  # user values may hold [brackets]
     if exc.hint:
         err.print(f"  [yellow]hint:[/] {escape(exc.hint)}")
+    run_dir = getattr(exc, "run_dir", None)
+    if run_dir and not Path(run_dir).exists():
+        run_dir = None
+    if run_dir:
+        err.print(f"  run folder: {escape(str(run_dir))}")
     if as_json:
-        click.echo(json.dumps({"ok": False, "error": exc.message, "hint": exc.hint, "exit_code": exc.exit_code}))
+        click.echo(json.dumps({"ok": False, "error": exc.message, "hint": exc.hint, "exit_code": exc.exit_code,
+                               "run_dir": str(run_dir) if run_dir else None}))
     sys.exit(exc.exit_code)
 
 
@@ -73,8 +80,9 @@ def _guard(fn: Callable[[], RunSummary], as_json: bool) -> None:
         summary = fn()
     except T2MLError as exc:
         _fail(exc, as_json)
-    except KeyboardInterrupt:
-        err.print("[bold red]interrupted.[/] Continue later with `t2ml run --resume RUN_DIR` (the run folder is kept).")
+    except KeyboardInterrupt as exc:
+        run_dir = getattr(exc, "run_dir", None) or "RUN_DIR"
+        err.print(f"[bold red]interrupted.[/] The run folder is kept; continue with `t2ml run --resume {escape(str(run_dir))}`.")
         sys.exit(130)
     except Exception as exc:  # a bug in t2ml itself: say so plainly, keep the traceback for -v
         logging.getLogger("t2ml").debug("internal error", exc_info=True)
@@ -103,8 +111,9 @@ def cli(verbose: bool) -> None:
 @click.option("--test", "test", help="Rows to predict (same columns; the target may be absent).")
 @click.option("--target", help="Column to predict (default: inferred from the task text).")
 @click.option("--metric", help="roc_auc, accuracy, f1, balanced_accuracy, log_loss, rmse, mae, r2 (default: from the text).")
-@click.option("--time-budget", default="5m", show_default=True, help="Hard wall-clock limit for the run, e.g. 90s, 5m.")
-@click.option("--trials", default=60, show_default=True, type=int, help="Maximum number of optimization trials.")
+@click.option("--drop", multiple=True, help="A column to leave out (repeat the option for several).")
+@click.option("--time-budget", help="Hard wall-clock limit for the run, e.g. 90s, 5m, 1h.  [default: 5m; with --resume: the time left]")
+@click.option("--trials", type=int, help="Maximum number of optimization trials.  [default: 60]")
 @click.option("--folds", default=5, show_default=True, type=int, help="Cross-validation folds.")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--model", default="builtin", show_default=True, help="builtin, or openai:MODEL for an OpenAI-compatible server.")
@@ -120,7 +129,16 @@ def run(task: str | None, data: str | None, resume_dir: str | None, as_json: boo
 
     progress = _progress(quiet or as_json)
     if resume_dir:
-        _guard(lambda: resume(resume_dir, on_event=progress), as_json)
+        ctx = click.get_current_context()
+        ignored = [f"--{k.replace('_', '-')}" for k in opts if k not in ("time_budget", "trials")
+                   and ctx.get_parameter_source(k) == click.core.ParameterSource.COMMANDLINE]
+        if task or data or ignored:
+            err.print("[bold red]error:[/] with --resume the task, data and settings come from the run folder: "
+                      f"{', '.join((['TASK'] if task else []) + (['--data'] if data else []) + ignored)} cannot change")
+            err.print("  [yellow]hint:[/] only --time-budget and --trials can be given again (to extend the run)")
+            sys.exit(2)
+        _guard(lambda: resume(resume_dir, on_event=progress, time_budget=opts["time_budget"], trials=opts["trials"]),
+               as_json)
         return
     if not task or not data:
         err.print("[bold red]error:[/] give a TASK and --data (or --resume RUN_DIR)")
@@ -129,7 +147,10 @@ def run(task: str | None, data: str | None, resume_dir: str | None, as_json: boo
 
     def go() -> RunSummary:
         _warn_sandbox(opts["sandbox"])
-        return run_api(task, data, opts.pop("test"), time_budget=opts.pop("time_budget"), on_event=progress, **opts)
+        opts["time_budget"] = opts["time_budget"] or "5m"
+        opts["trials"] = 60 if opts["trials"] is None else opts["trials"]
+        opts["drop"] = list(opts["drop"])
+        return run_api(task, data, opts.pop("test"), on_event=progress, **opts)
     _guard(go, as_json)
 
 

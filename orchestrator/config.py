@@ -61,7 +61,8 @@ def parse_duration(text: str | float | int) -> float:
     if isinstance(text, (int, float)):
         seconds = float(text)
     else:
-        parts = re.fullmatch(r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text)
+        parts = re.fullmatch(r"\s*(?:(\d+(?:\.\d+)?)\s*(?:h|hours?))?\s*(?:(\d+(?:\.\d+)?)\s*(?:m|mins?|minutes?))?"
+                             r"\s*(?:(\d+(?:\.\d+)?)\s*(?:s|secs?|seconds?)?)?\s*", text)
         if not parts or not any(parts.groups()):
             raise ConfigError(f"cannot read the duration {text!r}", hint="write e.g. 300, 90s, 5m or 1h")
         h, m, s = (float(g) if g else 0.0 for g in parts.groups())

@@ -53,9 +53,11 @@ def _decode(raw: bytes, path: Path, what: str) -> tuple[str, str, list[str]]:
         text = raw.decode(best.encoding, errors="strict") if _decodes(raw, best.encoding) else None
         if text is not None and _looks_textual(text):
             return text, best.encoding, [f"{what} file is not UTF-8; read it as {best.encoding}"]
+    hint = ("it looks like a binary file, not a table: pass a CSV, TSV or Parquet file" if binary else
+            "save it as UTF-8 CSV (e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`), or pass a Parquet file")
     raise DataError(
         f"{what} file is not UTF-8 text: {path} (byte 0x{raw[first_error.start]:02x} at offset {first_error.start})",
-        hint="save it as UTF-8 CSV (e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`), or pass a Parquet file")
+        hint=hint)
 
 
 def _decodes(raw: bytes, encoding: str) -> bool:

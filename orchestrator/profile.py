@@ -73,7 +73,13 @@ def _column(s: pd.Series, name: str) -> ColumnProfile:
 def build_profile(table: Table, task: TaskSpec) -> DataProfile:
     frame = table.frame
     columns = {str(c): _column(frame[c], str(c)) for c in frame.columns}
-    excluded = {c for c, p in columns.items() if p.kind in ("id", "empty", "constant")}
+    unknown = [c for c in task.drop if c not in columns]
+    if unknown:
+        raise DataError(f"--drop names columns the training file does not have: {unknown}",
+                        hint=f"columns are: {list(columns)[:30]}")
+    for c in task.drop:
+        columns[c] = columns[c].model_copy(update={"note": "left out with --drop"})
+    excluded = {c for c, p in columns.items() if p.kind in ("id", "empty", "constant") or c in task.drop}
     # an empty or constant column named by the text is still the target: it fails below with a clear
     # message instead of the inference silently settling on another column
     target = infer_target(frame, task.text, task.target, {c for c, p in columns.items() if p.kind == "id"})
@@ -97,8 +103,10 @@ def build_profile(table: Table, task: TaskSpec) -> DataProfile:
         raise DataError(f"target class {counts.idxmin()!r} has only {counts.min()} rows",
                         hint="cross-validation needs at least 5 rows per class; merge or drop rare classes")
     metric = resolve_metric(task.metric, task.text, kind)
-    dropped = {c: f"{p.kind}: {p.note}" for c, p in columns.items() if c in excluded and c != target}
     notes = list(table.notes)
+    dropped = {c: f"{p.kind}: {p.note}" for c, p in columns.items() if c in excluded and c != target}
+    if columns[target].kind == "id":
+        notes.append(f"the target {target!r} looks like a row identifier ({columns[target].note}); check it is the column to predict")
     if missing:
         notes.append(f"{missing} rows with a missing target were dropped")
     skew = float(pd.to_numeric(y, errors="coerce").skew()) if kind == "regression" else None
@@ -121,5 +129,6 @@ def check_test_file(path: str, profile: DataProfile) -> Table:
         extra = sorted(have - set(needed) - {profile.target} - set(profile.dropped_columns))
         raise DataError(f"the test file lacks columns the training file has: {missing}"
                         + (f"; it has columns training does not: {extra}" if extra else ""),
-                        hint="the test file needs the same feature columns as the training file (the target may be absent)")
+                        hint="the test file needs the same feature columns as the training file (the target may be "
+                             f"absent); to leave a column out of the model, pass --drop {missing[0]}")
     return table

@@ -12,7 +12,7 @@ from .config import RunSummary
 log = logging.getLogger(__name__)
 
 
-def _plot_history(study: StudyResult, path: Path) -> bool:
+def _plot_history(study: StudyResult, path: Path, metric: str) -> bool:
     try:
         import matplotlib
 
@@ -29,10 +29,10 @@ def _plot_history(study: StudyResult, path: Path) -> bool:
         running = t.score if better else running
         best.append(running)
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.scatter([t.number for t in done], [t.score for t in done], s=12, label="trial CV score")
-    ax.plot([t.number for t in done], best, color="C1", label="best so far")
+    ax.scatter([t.number + 1 for t in done], [t.score for t in done], s=12, label="trial CV score")
+    ax.plot([t.number + 1 for t in done], best, color="C1", label="best so far")
     ax.set_xlabel("trial")
-    ax.set_ylabel("CV score")
+    ax.set_ylabel(f"CV {metric}")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -82,14 +82,14 @@ def write_report(path: Path, task: TaskSpec, profile: DataProfile, graph: Module
     done = sorted([t for t in study.trials if t.score is not None], key=lambda t: t.score or 0.0,
                   reverse=study.direction == "maximize")[:10]
     variants = lambda p: ", ".join(f"{k.split('.')[0]}={v}" for k, v in p.items() if k.endswith(".variant"))  # noqa: E731
-    out.append(_table([[t.number, f"{t.score:.4f}", f"{t.std or 0:.4f}", f"{t.duration_s:.1f}s", variants(t.params)] for t in done],
+    out.append(_table([[t.number + 1, f"{t.score:.4f}", f"{t.std or 0:.4f}", f"{t.duration_s:.1f}s", variants(t.params)] for t in done],
                       ["trial", "CV score", "std", "time", "variants"]))
     failed = [t for t in study.trials if t.state == "FAIL"]
     if failed:
         out.append(f"\n\n{len(failed)} trial(s) failed; first error: `{(failed[0].error or '')[:300]}`")
     out.append("\n\n## Checks on the exported program\n")
     out += [f"- {k}: {v}" for k, v in checks.items()]
-    if _plot_history(study, path.parent / "optimization_history.png"):
+    if _plot_history(study, path.parent / "optimization_history.png", profile.metric):
         out.append("\n\n![optimization history](optimization_history.png)")
     out.append("\n\nFiles: `program.py` (standalone), `model.joblib`, `predictions.csv` (with --test), "
                "`run.json`, `transcript.jsonl`, `graph.json`, `modules/`, `study.log`.\n")

@@ -10,8 +10,19 @@ if not _os.path.isdir(_os.path.join(_os.path.dirname(__file__), "orchestrator"))
     __path__.append(_checkout)  # type: ignore[name-defined]  # noqa: F821
 from t2ml.errors import (BudgetExceeded, ConfigError, DataError, ModelClientError, PipelineError, RunFolderError,
                          SandboxError, T2MLError)
-from t2ml.orchestrator.api import resume, run
-from t2ml.orchestrator.config import Event, RunConfig, RunSummary
+
+_LAZY = {"run": "t2ml.orchestrator.api", "resume": "t2ml.orchestrator.api", "RunConfig": "t2ml.orchestrator.config",
+         "RunSummary": "t2ml.orchestrator.config", "Event": "t2ml.orchestrator.config"}
+
+
+def __getattr__(name: str) -> object:
+    """The public API, imported on first use (keeps `t2ml --help` and error paths fast)."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 't2ml' has no attribute {name!r}")
+
 
 __all__ = ["run", "resume", "RunConfig", "RunSummary", "Event", "T2MLError", "DataError", "ConfigError",
            "SandboxError", "ModelClientError", "PipelineError", "BudgetExceeded", "RunFolderError"]

@@ -41,7 +41,8 @@ def run_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Re
 
     def invoke(*args: object) -> Result:
         argv = ["run", *map(str, args)]
-        for option, value in (("--time-budget", "30s"), ("--trials", "1"), ("--out", str(tmp_path / "runs"))):
+        defaults = () if "--resume" in argv else (("--time-budget", "30s"), ("--trials", "1"), ("--out", str(tmp_path / "runs")))
+        for option, value in defaults:
             if option not in argv:
                 argv += [option, value]
         return CliRunner().invoke(cli_module.cli, argv)

@@ -63,9 +63,9 @@ def plan(profile: DataProfile) -> ModuleGraph:
     mods.append(_spec("scale", "scale", "prepare", "optionally rescale numeric features", last, numeric, numeric))
     model_inputs = ["scale"]
     if profile.task == "regression":
-        mods.append(_spec("target", "target", "target", "optionally model a log-transformed target", [],
+        mods.append(_spec("target_transform", "target", "target", "optionally model a log-transformed target", [],
                           Contract(output="values"), Contract(output="target")))
-        model_inputs.append("target")
+        model_inputs.append("target_transform")
         why.append(f"regression target with skew {profile.target_skew}: a log-target variant competes")
     out = Contract(output="values" if profile.task == "regression" else "proba")
     mods.append(_spec("model", "model", "model", f"{profile.task} model", model_inputs, numeric, out))

@@ -13,13 +13,27 @@ def main(argv=None):
     parser.add_argument("--load-model", help="skip training: predict --test with a pipeline saved by --save-model")
     parser.add_argument("--metrics", help="write the cross-validated scores as JSON to this file")
     parser.add_argument("--oof", help="write the out-of-fold predictions to this CSV file")
+    parser.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     args = parser.parse_args(argv)
+    import os
+
     import joblib
+
+    for path in [args.train, args.test, args.load_model]:
+        if path and not os.path.isfile(path):
+            sys.exit("error: file not found: %s" % path)
+    if args.load_model and not args.test:
+        sys.exit("error: --load-model only predicts: give --test with the rows to predict")
+    if args.test and os.path.exists(args.out) and not args.force:
+        sys.exit("error: %s exists; pass another --out, or --force to overwrite it" % args.out)
 
     if args.load_model:
         model = joblib.load(args.load_model)
     else:
-        X, y = load_training(args.train, CONFIG)
+        try:
+            X, y = load_training(args.train, CONFIG)
+        except (ValueError, KeyError, UnicodeDecodeError) as exc:
+            sys.exit("error: cannot read %s as the training table (%s: %s)" % (args.train, type(exc).__name__, exc))
         cv = cross_validate_ensemble(PIPELINES, X, y, CONFIG)
         print("CV %s: %.6f +/- %.6f (%d folds, %d rows)" % (CONFIG["metric"], cv["score"], cv["std"],
                                                            CONFIG["folds"], len(y)))
@@ -35,7 +49,10 @@ def main(argv=None):
         if args.save_model:
             joblib.dump(model, args.save_model)
     if args.test:
-        df = read_table(args.test, CONFIG.get("sep", ","), CONFIG.get("encoding", "utf-8"))
+        try:
+            df = read_table(args.test, CONFIG.get("sep", ","), CONFIG.get("encoding", "utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            sys.exit("error: cannot read %s as a table (%s: %s)" % (args.test, type(exc).__name__, exc))
         missing = [c for c in CONFIG["feature_columns"] if c not in df.columns]
         if missing:
             sys.exit("error: the test file lacks columns %s" % missing)

@@ -1,5 +1,5 @@
 # ---- t2ml runtime: data loading, pipeline assembly, cross-validation, metrics ----
-# This file is self-contained (numpy, pandas, scikit-learn only). It is shared verbatim by the
+# This section is self-contained (numpy, pandas, scikit-learn only). It is shared verbatim by the
 # sandbox evaluation worker, the contract tester and the exported program.py, so the score the
 # optimizer saw is the score the exported program prints.
 import inspect

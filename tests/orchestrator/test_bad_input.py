@@ -92,7 +92,7 @@ def test_binary_file_is_not_utf8(run_cli, tmp_path):
     path.write_bytes(raw)
     first_bad = next(i for i in range(len(raw)) if raw[i] >= 0x80)  # random bytes: the first non-ASCII one fails
     assert_bad_input(run_cli(TASK, "--data", path), "training file is not UTF-8 text", path.name,
-                     f"byte 0x{raw[first_bad]:02x} at offset {first_bad}", "iconv")
+                     f"byte 0x{raw[first_bad]:02x} at offset {first_bad}", "binary file")
 
 
 def test_duplicate_column_names(run_cli, tmp_path):
@@ -211,6 +211,15 @@ def test_existing_run_folder_is_left_untouched(run_cli, tmp_path, monkeypatch):
 def test_resume_on_something_that_is_not_a_run_folder(run_cli, tmp_path, make):
     folder = make(tmp_path)
     assert_bad_input(run_cli("--resume", folder), "not a t2ml run folder (no run.json)", str(folder))
+
+
+def test_resume_refuses_settings_it_would_ignore(run_cli, tmp_path):
+    assert_bad_input(run_cli("--resume", tmp_path, "--data", TITANIC, "--metric", "f1"),
+                     "--data, --metric cannot change", "--time-budget and --trials")
+
+
+def test_drop_of_an_unknown_column_is_refused(run_cli):
+    assert_bad_input(run_cli(TASK, "--data", TITANIC, "--drop", "nope"), "--drop names columns", "'nope'")
 
 
 # -- profile level: accepted with a note ----------------------------------------------------------

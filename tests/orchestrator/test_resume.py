@@ -66,3 +66,16 @@ def test_kill_during_optimization_then_resume(tmp_path, titanic):
     assert summary.consistent and (run / "program.py").is_file()
     stages = json.loads((run / "run.json").read_text())
     assert stages["result"]["n_trials"] == N_TRIALS
+
+
+def test_a_finished_run_can_be_extended_with_more_trials(tmp_path, titanic):
+    summary = t2ml.run("Predict which passengers survived the Titanic", str(titanic["train"]), trials=4, folds=3,
+                       time_budget="5m", out=str(tmp_path), name="short", sandbox="local")
+    assert summary.n_trials == 4
+    run = Path(summary.run_dir)
+    before = {t.number: t.value for t in _trials(run) if t.state == TrialState.COMPLETE}
+    longer = t2ml.resume(str(run), trials=7, time_budget="5m")
+    after = _trials(run)
+    assert longer.n_trials == 7 and len([t for t in after if t.state == TrialState.COMPLETE]) >= len(before)
+    assert all(after[n].value == v for n, v in before.items())
+    assert json.loads((run / "run.json").read_text())["config"]["task"]["trials"] == 7
