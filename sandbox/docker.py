@@ -133,7 +133,7 @@ class DockerSandbox(Sandbox):
             # only the wrapper's own errors reach the log: the program's output goes to files in /work
             log_config=LogConfig(type="json-file", config={"max-size": "256k", "max-file": "1"}))
         self._containers.add(container.id)
-        engine.REGISTRY.add(container.id)
+        engine.REGISTRY.add(container.id, None if self.keep_workdirs else workdir)
         return container
 
     def _remove(self, container_id: str) -> None:
@@ -167,10 +167,12 @@ class DockerSandbox(Sandbox):
     async def run(self, files: Files, command: list[str], limits: Limits,
                   collect: list[str] | None = None, collect_to: Path | None = None) -> RunResult:
         await self.start()
-        workdir = await asyncio.to_thread(self._workdir, "t2ml-sbx-", files)
+        # work dir and container are made without an await: a cancellation (Ctrl-C) cannot fall between
+        # their creation and the `finally` that removes them
+        workdir = self._workdir("t2ml-sbx-", files)
         container: Container | None = None
         try:
-            container = await asyncio.to_thread(self._create, command, limits, workdir, _RUN_WRAPPER, False)
+            container = self._create(command, limits, workdir, _RUN_WRAPPER, False)
             start = time.monotonic()
             await asyncio.to_thread(container.start)
             exited = await asyncio.to_thread(self._wait, container, limits.timeout_s)
@@ -189,10 +191,10 @@ class DockerSandbox(Sandbox):
 
     async def start_worker(self, files: Files, command: list[str], limits: Limits) -> Worker:
         await self.start()
-        workdir = await asyncio.to_thread(self._workdir, "t2ml-wrk-", files)
+        workdir = self._workdir("t2ml-wrk-", files)
         container: Container | None = None
         try:
-            container = await asyncio.to_thread(self._create, command, limits, workdir, _WORKER_WRAPPER, True)
+            container = self._create(command, limits, workdir, _WORKER_WRAPPER, True)
             worker = await DockerWorker.attach(self, container, workdir)
         except BaseException:
             if container is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import shutil
 import signal
 import socket
 import threading
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 LABEL = "t2ml.sandbox"
 OWNER_LABEL = "t2ml.owner"
 PING_TIMEOUT_S = 2.0
+WORKDIR_PREFIXES = ("t2ml-sbx-", "t2ml-wrk-")
 START_HINT = ("start a Docker daemon (Linux: `dockerd --bridge=none --iptables=false &` as root, or "
               "`systemctl start docker`; macOS/Windows: start Docker Desktop), or use --sandbox local")
 
@@ -138,42 +140,50 @@ def orphans(client: DockerClient, include_own: bool = False) -> list[Any]:
 
 
 def reap_orphans(client: DockerClient) -> int:
-    """Remove containers left by t2ml processes that died without cleaning up (e.g. kill -9)."""
+    """Remove containers left by t2ml processes that died without cleaning up (e.g. kill -9), and
+    their work dirs (the host folders mounted at /work, when they are t2ml temp dirs)."""
     stale = orphans(client)
     for c in stale:
         log.info("removing leftover sandbox container %s (owner %s)", c.short_id, c.labels.get(OWNER_LABEL))
         remove(client, c.id)
+        for mount in c.attrs.get("Mounts", []):
+            source = Path(mount.get("Source", ""))
+            if mount.get("Destination") == "/work" and source.name.startswith(WORKDIR_PREFIXES):
+                shutil.rmtree(source, ignore_errors=True)
     return len(stale)
 
 
 class _Registry:
-    """Containers this process created and has not removed yet; removed at exit and on SIGTERM/SIGHUP."""
+    """Containers this process created and has not removed yet, with the work dirs to delete with them;
+    both are removed at exit and on SIGTERM/SIGHUP."""
 
     def __init__(self) -> None:
-        self._ids: set[str] = set()
+        self._live: dict[str, Path | None] = {}
         self._lock = threading.RLock()  # re-entrant: the signal handler may interrupt a holder
         self._armed = False
 
-    def add(self, container_id: str) -> None:
+    def add(self, container_id: str, workdir: Path | None) -> None:
         with self._lock:
-            self._ids.add(container_id)
+            self._live[container_id] = workdir
 
     def discard(self, container_id: str) -> None:
         with self._lock:
-            self._ids.discard(container_id)
+            self._live.pop(container_id, None)
 
     def remove_all(self) -> None:
         with self._lock:
-            ids = list(self._ids)
-        if not ids:
+            live = dict(self._live)
+        if not live:
             return
         try:
             client = connect(timeout=10)
         except SandboxError as exc:
-            log.warning("could not remove %d sandbox container(s) at exit: %s", len(ids), exc.message)
+            log.warning("could not remove %d sandbox container(s) at exit: %s", len(live), exc.message)
             return
-        for cid in ids:
+        for cid, workdir in live.items():
             remove(client, cid)
+            if workdir is not None:
+                shutil.rmtree(workdir, ignore_errors=True)
         client.close()
 
     def arm(self) -> None:

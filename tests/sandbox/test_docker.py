@@ -95,9 +95,9 @@ from t2ml.sandbox import DockerSandbox, Limits, engine
 async def main():
     sbx = DockerSandbox()
     await sbx.start()
-    await sbx.start_worker({"w.py": "import sys\\nfor line in sys.stdin: pass"}, ["python", "w.py"], Limits())
+    worker = await sbx.start_worker({"w.py": "import sys\\nfor line in sys.stdin: pass"}, ["python", "w.py"], Limits())
     await sbx.run({"main.py": "print(1)"}, ["python", "main.py"], Limits())
-    print(engine.OWNER, flush=True)
+    print(engine.OWNER, worker.workdir, flush=True)
     if sys.argv[1] == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
     await asyncio.sleep(600)
@@ -108,12 +108,13 @@ asyncio.run(main())
 
 @pytest.mark.parametrize("how", ["SIGTERM", "kill -9"])
 def test_containers_of_a_dead_process_are_removed(docker: None, how: str) -> None:
-    """SIGTERM: the process removes them itself. kill -9: the next Docker sandbox to start removes them."""
+    """SIGTERM: the process removes them (and their work dirs) itself. kill -9: the next Docker sandbox
+    to start removes them and their work dirs."""
     proc = subprocess.Popen([sys.executable, "-c", OWNER_SCRIPT, "kill" if how == "kill -9" else "wait"],
                             stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
-    owner = proc.stdout.readline().strip()
-    assert owner.count(":") == 2, owner
+    owner, workdir = proc.stdout.readline().split()
+    assert owner.count(":") == 2 and Path(workdir).is_dir(), (owner, workdir)
     if how == "SIGTERM":
         assert _owned_by(owner)
         proc.send_signal(signal.SIGTERM)
@@ -125,4 +126,4 @@ def test_containers_of_a_dead_process_are_removed(docker: None, how: str) -> Non
     deadline = time.monotonic() + 10
     while _owned_by(owner) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not _owned_by(owner)
+    assert not _owned_by(owner) and not Path(workdir).exists()
