@@ -60,12 +60,16 @@ class DockerSandbox(Sandbox):
 
     def _connect(self) -> tuple[DockerClient, Runtime]:
         client = engine.connect()
-        engine.reap_orphans(client)
-        runtime = resolve_runtime(client, self.image)
-        self._cgroup_parent = engine.cgroup_parent(client)
-        if repr(runtime) not in _PROBED:
-            self._probe(client, runtime)
-            _PROBED.add(repr(runtime))
+        try:
+            engine.reap_orphans(client)
+            runtime = resolve_runtime(client, self.image)
+            self._cgroup_parent = engine.cgroup_parent(client)
+            if repr(runtime) not in _PROBED:
+                self._probe(client, runtime)
+                _PROBED.add(repr(runtime))
+        except BaseException:
+            client.close()
+            raise
         return client, runtime
 
     async def stop(self) -> None:

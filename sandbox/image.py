@@ -122,8 +122,8 @@ def _require_image(client: DockerClient, image: str) -> None:
         client.images.get(image)
     except ImageNotFound:
         raise SandboxError(f"the sandbox image {image!r} is not present in the Docker daemon",
-                           hint=f"build it with `t2ml sandbox build --tag {image}` (no registry is "
-                                "contacted for it), or unset T2ML_SANDBOX_IMAGE") from None
+                           hint=f"build it with `t2ml sandbox build --tag {image}`, or unset "
+                                f"{IMAGE_ENV} (on Linux t2ml then runs the host's Python in a container)") from None
 
 
 def resolve_runtime(client: DockerClient, image: str | None = None) -> Runtime:
