@@ -61,6 +61,16 @@ def _score(column: str, text: str) -> float:
     return score
 
 
+def _value_score(column: pd.Series, text: str) -> float:
+    """A goal phrased by outcome ("whether the loan is good") names one of the column's few values."""
+    values = column.dropna()
+    if pd.api.types.is_numeric_dtype(values) or values.nunique() > 20:
+        return 0.0
+    goal = set(_words(_goal_text(text)))
+    named = {w for v in values.astype(str).unique() for w in _words(v) if len(w) >= 3}
+    return 2.0 * len(goal & named)
+
+
 def infer_target(frame: pd.DataFrame, text: str, target: str | None, excluded: set[str]) -> str:
     columns = [str(c) for c in frame.columns]
     if target:
@@ -72,7 +82,7 @@ def infer_target(frame: pd.DataFrame, text: str, target: str | None, excluded: s
         raise DataError(f"target column {target!r} not found in the training file",
                         hint=(f"did you mean {suggestion}? " if suggestion else "") + f"columns are: {columns[:30]}")
     candidates = [c for c in columns if c not in excluded]
-    scored = sorted(((_score(c, text), c) for c in candidates), reverse=True)
+    scored = sorted(((_score(c, text) + _value_score(frame[c], text), c) for c in candidates), reverse=True)
     if not scored or scored[0][0] <= 0:
         raise DataError("could not tell the target column from the task description",
                         hint=f"pass --target with one of: {candidates[:30]}")

@@ -182,3 +182,12 @@ def test_metric_flag_aliases(given, metric):
 def test_metric_flag_that_does_not_fit_is_an_error():
     with pytest.raises(ConfigError, match="metric 'accuracy' does not fit a regression task"):
         resolve_metric("accuracy", "Predict the price", "regression")
+
+
+def test_goal_phrased_by_an_outcome_value_finds_its_column():
+    import pandas as pd
+
+    from t2ml.orchestrator.task import infer_target
+
+    credit = pd.read_csv(Path(__file__).resolve().parents[2] / "examples" / "credit" / "train.csv")
+    assert infer_target(credit, "Predict whether the loan is good", None, {"id"}) == "Status"
