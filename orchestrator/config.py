@@ -10,6 +10,9 @@ from t2ml.agents.messages import TaskSpec
 from t2ml.errors import ConfigError
 
 
+WATCHDOG_GRACE_S = 8.0  # a run is cut at its time budget + this, whatever it is doing
+
+
 class RunConfig(BaseModel):
     task: TaskSpec
     model: str = "builtin"

@@ -17,7 +17,7 @@ from t2ml.errors import PipelineError
 from t2ml.sandbox import Limits
 from t2ml.templates.program import runtime
 
-from .config import RunSummary
+from .config import WATCHDOG_GRACE_S, RunSummary
 from .export import render_program
 from .report import write_report
 
@@ -67,7 +67,7 @@ async def export_and_report(run: "Run", profile: DataProfile, graph: ModuleGraph
         test_name = "test" + Path(task.test_path).suffix
         files[test_name] = Path(task.test_path)
         command += ["--test", test_name, "--out", "predictions.csv"]
-    timeout = max(run.deadline - time.monotonic() + 10.0, 60.0)
+    timeout = max(run.deadline + WATCHDOG_GRACE_S - 1.0 - time.monotonic(), 5.0)  # within the run's hard limit
     result = await run.sandbox.run(files, command, Limits(timeout_s=timeout, memory_mb=8192),
                                    collect=OUTPUTS, collect_to=folder.path)
     folder.file("program.log").write_text(result.stdout + "\n" + result.stderr, encoding="utf-8")

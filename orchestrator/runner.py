@@ -20,7 +20,7 @@ from t2ml.agents.messages import (CandidateBatch, CodeRequest, DataProfile, Modu
 from t2ml.errors import BudgetExceeded, PipelineError
 from t2ml.sandbox import Sandbox, make_sandbox
 
-from .config import Event, EventHandler, RunConfig, RunSummary
+from .config import WATCHDOG_GRACE_S, Event, EventHandler, RunConfig, RunSummary
 from .finish import export_and_report
 from .intake import read_table
 from .profile import build_profile, check_test_file
@@ -28,7 +28,6 @@ from .runfolder import STAGES, RunFolder
 
 log = logging.getLogger(__name__)
 TESTING_SHARE = 0.4  # after this share of the budget, only each module's preferred variant is still tested
-WATCHDOG_GRACE_S = 8.0  # the run is cut at budget + this, whatever it is doing
 
 
 class Run:
