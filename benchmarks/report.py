@@ -94,7 +94,7 @@ def _plot(results: dict, datasets: list[str], systems: list[str], png: Path) -> 
     return True
 
 
-def _commit() -> str:
+def git_commit() -> str:
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                               cwd=Path(__file__).parent, timeout=10).stdout.strip() or "unknown"
@@ -107,8 +107,10 @@ def write_results(results_dir: Path, md_path: Path, png: Path, budget: float, ar
     datasets = list(dict.fromkeys(d for d, _ in results))
     systems = [s for s in SYSTEM_ORDER if any(k[1] == s for k in results)]
     lines = [f"# Benchmark: t2ml vs HGB baseline, FLAML, AutoGluon at a {budget:.0f}s budget\n",
-             "Produced by `python -m benchmarks.run " + argv + f"` at commit {_commit()} on a 2-core machine ("
-             + platform.platform() + "), shared with other work (timings are noisy).",
+             "Produced by `python -m benchmarks.run` (last call: `" + argv + "`) on a 2-core machine ("
+             + platform.platform() + "), shared with other work (timings are noisy). Commits per system: "
+             + "; ".join(f"{s}: {', '.join(sorted({r.get('commit', '?') for k, r in results.items() if k[1] == s}))}"
+                         for s in systems) + ".",
              "Fixed seeded train/test splits (see benchmarks/datasets.py); each system sees only the training part;",
              "one shared scorer on the test part: **ROC AUC** (binary), **accuracy** (multiclass; log loss also",
              "recorded in results/), **RMSE** (regression, lower is better). Cells: test score (wall time, peak RSS).\n",
@@ -125,6 +127,8 @@ def write_results(results_dir: Path, md_path: Path, png: Path, budget: float, ar
     lines += ["\n## Verdict\n", *_verdict(results, datasets)]
     if _plot(results, datasets, systems, png):
         lines.append(f"\n![normalized scores]({png.name})")
+    if (md_path.parent / "ANALYSIS.md").is_file():
+        lines.append("\nWhere t2ml loses and why: [ANALYSIS.md](ANALYSIS.md).")
     lines += ["\n## Versions\n", ", ".join(f"{p} {_version(p)}" for p in PACKAGES) + f", Python {platform.python_version()}",
               "\n## Command lines (per pair)\n", "```"]
     lines += [f"python {results[k]['command']}" for k in sorted(results) if results[k].get("command")]

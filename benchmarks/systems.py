@@ -13,7 +13,7 @@ from .datasets import Dataset
 METRIC = {"binary": ("roc_auc", "roc_auc", "roc_auc"), "multiclass": ("accuracy", "accuracy", "accuracy"),
           "regression": ("rmse", "rmse", "root_mean_squared_error")}  # (t2ml, flaml, autogluon)
 
-Prediction = "pd.DataFrame | np.ndarray"
+RUNS = Path(__file__).resolve().parent / "runs"  # t2ml's run folders are kept for analysis (not committed)
 
 
 def _split(train: pd.DataFrame, ds: Dataset) -> tuple[pd.DataFrame, pd.Series]:
@@ -26,7 +26,7 @@ def run_t2ml(train: pd.DataFrame, test: pd.DataFrame, ds: Dataset, budget: float
     train.to_csv(work / "train.csv", index=False)
     test.to_csv(work / "test.csv", index=False)
     summary = t2ml.run(ds.description, str(work / "train.csv"), test=str(work / "test.csv"), target=ds.target,
-                       metric=METRIC[ds.task][0], time_budget=budget, trials=500, seed=seed, out=str(work / "runs"),
+                       metric=METRIC[ds.task][0], time_budget=budget, trials=500, seed=seed, out=str(RUNS / ds.name),
                        sandbox="local")
     pred = pd.read_csv(summary.predictions)
     if ds.task == "regression":
