@@ -8,7 +8,7 @@ from pathlib import Path
 from autogen_core.models import ChatCompletionClient
 
 from t2ml.agents.messages import TaskSpec
-from t2ml.errors import ConfigError, DataError, T2MLError
+from t2ml.errors import ConfigError, DataError, SandboxError, T2MLError
 
 from .config import EventHandler, RunConfig, RunSummary, parse_duration
 from .runfolder import RunFolder
@@ -50,7 +50,7 @@ def run(task: str, data: str, test: str | None = None, *, target: str | None = N
     try:
         folder.write_json("run.json", {"config": config.model_dump(mode="json")})
         return _execute(Run(config, folder, on_event, client=client))
-    except (DataError, ConfigError):
+    except (DataError, ConfigError, SandboxError):
         if not folder.done("profile"):  # rejected input: remove the folder this call just created
             shutil.rmtree(folder.path, ignore_errors=True)
         raise
