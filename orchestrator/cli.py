@@ -162,7 +162,7 @@ def doctor() -> None:
     """What this machine offers t2ml (Docker, sandboxes, versions, model settings) and what to do about gaps."""
     from .doctor import auto_backend, diagnose
 
-    out = Console(highlight=False)
+    out = Console(highlight=False, soft_wrap=True)
     findings = diagnose()
     for f in findings:
         color, label = _MARK[f.ok]
@@ -190,7 +190,7 @@ def sandbox_build(base_image: str, ca_bundle: str | None, tag: str) -> None:
         built = build_sandbox_image(base_image, ca_bundle, tag, on_line=lambda line: err.print(escape(line)))
     except T2MLError as exc:
         _fail(exc)
-    Console(highlight=False).print(f"[bold green]built[/] {built}; use it with: export T2ML_SANDBOX_IMAGE={built}")
+    Console(highlight=False, soft_wrap=True).print(f"[bold green]built[/] {built}; use it with: export T2ML_SANDBOX_IMAGE={built}")
 
 
 def main() -> None:
