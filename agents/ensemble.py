@@ -10,12 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from t2ml.templates.program import runtime
 
 from .messages import TrialRecord
-
-MINIMIZE = {"log_loss", "rmse", "mae"}
 
 
 def _cv_score(pred: np.ndarray, y: np.ndarray, folds: list, metric: str) -> float:
@@ -26,7 +23,7 @@ def select(trials: list[TrialRecord], oof_dir: Path, y: np.ndarray, config: dict
            time_left: float, max_candidates: int = 15, rounds: int = 25) -> tuple[list[tuple[int, float]], float]:
     """Return [(trial number, weight)] and the ensemble's CV score; a single member when nothing helps."""
     metric = config["metric"]
-    sign = -1.0 if metric in MINIMIZE else 1.0
+    sign = -1.0 if metric in runtime.MINIMIZE else 1.0
     done = [t for t in trials if t.score is not None and (oof_dir / f"{t.number}.npy").is_file()]
     done.sort(key=lambda t: sign * t.score, reverse=True)
     if not done:

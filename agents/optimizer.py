@@ -3,8 +3,8 @@ long-lived worker in the sandbox, under hard trial and wall-clock budgets."""
 from __future__ import annotations
 
 import logging
-import warnings
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Callable
 
@@ -16,7 +16,6 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
 from t2ml.sandbox import Limits, Sandbox, Worker, WorkerCrashed, WorkerTimeout
-
 from t2ml.templates.program import runtime
 
 from . import ensemble
@@ -28,7 +27,6 @@ from .tester import runtime_files
 log = logging.getLogger(__name__)
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-MINIMIZE = {"log_loss", "rmse", "mae"}
 STUDY = "t2ml"
 
 
@@ -38,7 +36,7 @@ def open_study(path: Path, metric: str, seed: int) -> optuna.Study:
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, n_startup_trials=8)
     return optuna.create_study(study_name=STUDY, storage=storage, sampler=sampler, load_if_exists=True,
-                               direction="minimize" if metric in MINIMIZE else "maximize")
+                               direction="minimize" if metric in runtime.MINIMIZE else "maximize")
 
 
 def steps_payload(chosen: list[tuple[ModuleCandidate, dict[str, Any]]], modules: list[VerifiedModule]) -> list[dict[str, Any]]:
@@ -173,7 +171,7 @@ class OptimizerAgent(Role[OptimizeRequest, StudyResult]):
         records = [record_of(t) for t in study.get_trials(states=(TrialState.COMPLETE, TrialState.FAIL))]
         members, ens_score = self._ensemble(records, probe_s=0.0)
         return StudyResult(best_params=best.params, best_score=float(best.value), best_std=best.user_attrs.get("std", 0.0),
-                           direction="minimize" if self.config["metric"] in MINIMIZE else "maximize",
+                           direction="minimize" if self.config["metric"] in runtime.MINIMIZE else "maximize",
                            trials=records, stopped_because=stopped, elapsed_s=time.monotonic() - start,
                            leakage_probe=probe, ensemble=members, ensemble_score=ens_score)
 

@@ -1,24 +1,18 @@
 """RESULTS.md (+ results.png) from the per-pair JSON results."""
 from __future__ import annotations
 
-import importlib.metadata as md
 import json
 import platform
 import subprocess
 from pathlib import Path
+
+from t2ml.versions import installed
 
 from .scoring import PRIMARY
 
 SYSTEM_ORDER = ["t2ml", "hgb", "flaml", "autogluon"]
 PACKAGES = ["t2ml", "scikit-learn", "catboost", "optuna", "flaml", "autogluon.tabular", "lightgbm", "xgboost",
             "pandas", "numpy"]
-
-
-def _version(dist: str) -> str:
-    try:
-        return md.version(dist)
-    except md.PackageNotFoundError:
-        return "not installed"
 
 
 def _load(results_dir: Path) -> dict[tuple[str, str], dict]:
@@ -129,7 +123,7 @@ def write_results(results_dir: Path, md_path: Path, png: Path, budget: float, ar
         lines.append(f"\n![normalized scores]({png.name})")
     if (md_path.parent / "ANALYSIS.md").is_file():
         lines.append("\nWhere t2ml loses and why: [ANALYSIS.md](ANALYSIS.md).")
-    lines += ["\n## Versions\n", ", ".join(f"{p} {_version(p)}" for p in PACKAGES) + f", Python {platform.python_version()}",
+    lines += ["\n## Versions\n", ", ".join(f"{p} {installed(p) or 'not installed'}" for p in PACKAGES) + f", Python {platform.python_version()}",
               "\n## Command lines (per pair)\n", "```"]
     lines += [f"python {results[k]['command']}" for k in sorted(results) if results[k].get("command")]
     lines.append("```")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
@@ -15,6 +14,7 @@ from urllib.parse import urlsplit
 from t2ml.errors import SandboxError
 from t2ml.sandbox import engine, image
 from t2ml.sandbox.local import LocalSandbox, _unshare_prefix
+from t2ml.versions import installed
 
 LIBRARIES = ("numpy", "pandas", "scipy", "scikit-learn", "catboost", "optuna", "autogen-agentchat", "docker")
 _SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD")
@@ -29,12 +29,9 @@ class Finding:
 
 
 def _python() -> list[Finding]:
-    versions, missing = [], []
-    for dist in LIBRARIES:
-        try:
-            versions.append(f"{dist} {metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            missing.append(dist)
+    found = {dist: installed(dist) for dist in LIBRARIES}
+    versions = [f"{dist} {v}" for dist, v in found.items() if v]
+    missing = [dist for dist, v in found.items() if not v]
     listed = ", ".join(versions) + (f"; missing: {', '.join(missing)}" if missing else "")
     return [Finding("python", True, f"{sys.version.split()[0]} at {sys.executable}"),
             Finding("libraries", not missing, listed, "pip install -e . (in the t2ml checkout)" if missing else None)]

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
-import importlib.metadata as md
 import pprint
 import sys
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from t2ml.agents.messages import DataProfile, ModuleCandidate, TaskSpec
 from t2ml.errors import PipelineError
+from t2ml.versions import installed
 
 _DIST = {"sklearn": "scikit-learn", "joblib": "joblib", "numpy": "numpy", "pandas": "pandas",
          "catboost": "catboost", "scipy": "scipy", "pyarrow": "pyarrow"}
@@ -50,10 +49,7 @@ def third_party_imports(source: str) -> dict[str, str]:
     out = {}
     for root in sorted(roots - set(sys.stdlib_module_names)):
         dist = _DIST.get(root, root)
-        try:
-            out[dist] = md.version(dist)
-        except md.PackageNotFoundError:
-            out[dist] = "?"
+        out[dist] = installed(dist) or "?"
     return out
 
 

@@ -1,7 +1,6 @@
 """Last stage: export program.py, run it once in the sandbox, check it, write report and run.json."""
 from __future__ import annotations
 
-import importlib.metadata as md
 import json
 import platform
 import time
@@ -15,6 +14,7 @@ from t2ml.agents.messages import DataProfile, ModuleGraph, StudyResult, Verified
 from t2ml.agents.search_space import pipeline_from_params
 from t2ml.errors import PipelineError
 from t2ml.sandbox import Limits
+from t2ml.versions import installed
 from t2ml.templates.program import runtime
 
 from .config import WATCHDOG_GRACE_S, RunSummary
@@ -37,13 +37,8 @@ def recompute_score(train_path: str, config: dict[str, Any], oof_file: Path) -> 
 
 
 def versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for dist in ("t2ml", "scikit-learn", "catboost", "optuna", "pandas", "numpy", "autogen-agentchat"):
-        try:
-            out[dist] = md.version(dist)
-        except md.PackageNotFoundError:
-            out[dist] = "?"
-    return out
+    dists = ("t2ml", "scikit-learn", "catboost", "optuna", "pandas", "numpy", "autogen-agentchat")
+    return {"python": platform.python_version(), **{d: installed(d) or "?" for d in dists}}
 
 
 async def export_and_report(run: "Run", profile: DataProfile, graph: ModuleGraph, modules: list[VerifiedModule],

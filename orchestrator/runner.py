@@ -15,8 +15,8 @@ from pydantic import BaseModel
 
 from t2ml.agents import CoderAgent, OptimizerAgent, PlannerAgent, TesterAgent
 from t2ml.agents.clients import make_client
-from t2ml.agents.messages import (CandidateBatch, CodeRequest, DataProfile, ModuleGraph, OptimizeRequest,
-                                  PlanRequest, StudyResult, TestOutcome, TestRequest, TrialRecord, VerifiedModule)
+from t2ml.agents.messages import (CandidateBatch, CodeRequest, DataProfile, ModuleGraph, OptimizeRequest, PlanRequest,
+                                  StudyResult, TestOutcome, TestRequest, TrialRecord, VerifiedModule)
 from t2ml.errors import BudgetExceeded, PipelineError
 from t2ml.sandbox import Sandbox, make_sandbox
 
@@ -179,7 +179,3 @@ class Run:
             study = await self.stage_optimize(profile, graph, modules)
             self.emit("export", "writing program.py and running it once")
             return await export_and_report(self, profile, graph, modules, study)
-
-
-def run_sync(coro: Any) -> Any:
-    return asyncio.run(coro)

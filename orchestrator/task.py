@@ -6,6 +6,7 @@ import os
 import re
 
 import pandas as pd
+from t2ml.templates.program import runtime
 
 from t2ml.errors import ConfigError, DataError
 
@@ -15,8 +16,8 @@ METRIC_ALIASES = {
     "log_loss": "log_loss", "logloss": "log_loss", "cross_entropy": "log_loss",
     "rmse": "rmse", "mae": "mae", "r2": "r2",
 }
-CLASSIFICATION_METRICS = {"roc_auc", "accuracy", "f1", "balanced_accuracy", "log_loss"}
-REGRESSION_METRICS = {"rmse", "mae", "r2"}
+REGRESSION_METRICS = runtime.REGRESSION_METRICS
+CLASSIFICATION_METRICS = runtime.LABEL_METRICS | runtime.PROBA_METRICS
 _TEXT_METRICS = [  # (pattern, metric), most specific first
     (r"balanced[ -]accuracy", "balanced_accuracy"), (r"\bf1\b|f-score|f1-score", "f1"),
     (r"roc[ _-]?auc|\bauc\b|area under", "roc_auc"), (r"log[ -]?loss|cross[ -]entropy", "log_loss"),

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import abc
+import asyncio
+import json
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -44,11 +46,38 @@ Files = Mapping[str, "str | bytes | Path"]
 
 
 class Worker(abc.ABC):
-    """A long-lived process in the sandbox answering JSON requests, one at a time."""
+    """A long-lived process in the sandbox answering JSON requests, one at a time (JSON lines).
+
+    Backends supply the byte transport (``_send``, ``_readline``); the protocol, its timeout and
+    crash handling live here.
+    """
+
+    async def request(self, payload: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        """Send one request; return its reply. A timeout or a dead worker ends the worker."""
+        try:
+            await self._send((json.dumps(payload) + "\n").encode())
+            line = await asyncio.wait_for(self._readline(), timeout=timeout_s)
+        except asyncio.TimeoutError:
+            await self.close()
+            raise WorkerTimeout(f"no answer within {timeout_s:.0f}s") from None
+        except ConnectionError:  # includes BrokenPipeError, ConnectionResetError
+            line = b""
+        if not line:
+            reason = await self._exit_reason()
+            tail = self.stderr_tail[-1500:]
+            await self.close()
+            raise WorkerCrashed(f"worker exited ({reason}): {tail}")
+        return json.loads(line)
 
     @abc.abstractmethod
-    async def request(self, payload: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-        """Send one request; return its reply. Raises WorkerCrashed / WorkerTimeout."""
+    async def _send(self, data: bytes) -> None: ...
+
+    @abc.abstractmethod
+    async def _readline(self) -> bytes:
+        """The next reply line, or b'' when the worker's output ended."""
+
+    async def _exit_reason(self) -> str:
+        return "reason unknown"
 
     @abc.abstractmethod
     async def close(self) -> None: ...

@@ -24,7 +24,7 @@ from . import engine
 from ._base import Files, Limits, RunResult, Sandbox, Worker
 from .docker_worker import DockerWorker
 from .image import Runtime, resolve_runtime
-from .local import _collect, _environment, _is_oom, _tail, _write_files
+from ._workdir import collect_files, environment, is_oom, tail, write_files
 
 if TYPE_CHECKING:
     from docker import DockerClient
@@ -107,7 +107,7 @@ class DockerSandbox(Sandbox):
 
     def _workdir(self, prefix: str, files: Files) -> Path:
         workdir = Path(tempfile.mkdtemp(prefix=prefix))
-        _write_files(workdir, files)
+        write_files(workdir, files)
         if os.geteuid() == 0:  # the container runs as nobody: give it the work dir
             for path in [workdir, *workdir.rglob("*")]:
                 os.chown(path, 65534, 65534, follow_symlinks=False)
@@ -119,7 +119,7 @@ class DockerSandbox(Sandbox):
         assert self._client is not None and self._runtime is not None
         rt = self._runtime
         cmd = [rt.python if i == 0 and c == "python" else c for i, c in enumerate(command)]
-        env = {**_environment(Path(WORKDIR)), "PATH": rt.path, "USER": "sandbox", "LOGNAME": "sandbox"}
+        env = {**environment(Path(WORKDIR)), "PATH": rt.path, "USER": "sandbox", "LOGNAME": "sandbox"}
         env.pop("SSL_CERT_FILE", None)
         ulimits = [Ulimit(name="nofile", soft=1024, hard=1024),
                    Ulimit(name="fsize", soft=limits.max_file_mb << 20, hard=limits.max_file_mb << 20)]
@@ -182,11 +182,11 @@ class DockerSandbox(Sandbox):
             exited = await asyncio.to_thread(self._wait, container, limits.timeout_s)
             duration = time.monotonic() - start
             state = await asyncio.to_thread(self._state, container)
-            stderr, code = _tail(workdir / ".stderr", limits.max_output_bytes), state.get("ExitCode")
+            stderr, code = tail(workdir / ".stderr", limits.max_output_bytes), state.get("ExitCode")
             return RunResult(exit_code=code if exited else None, stderr=stderr, duration_s=duration,
-                             stdout=_tail(workdir / ".stdout", limits.max_output_bytes), timed_out=not exited,
-                             oom=bool(state.get("OOMKilled")) or (exited and code != 0 and _is_oom(code, stderr)),
-                             files=_collect(workdir, collect, collect_to))
+                             stdout=tail(workdir / ".stdout", limits.max_output_bytes), timed_out=not exited,
+                             oom=bool(state.get("OOMKilled")) or (exited and code != 0 and is_oom(code, stderr)),
+                             files=collect_files(workdir, collect, collect_to))
         finally:
             if container is not None:
                 self._remove(container.id)

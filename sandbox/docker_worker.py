@@ -7,12 +7,11 @@ dies, ends this worker (its container is removed); the caller starts a fresh one
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._base import Worker, WorkerCrashed, WorkerTimeout
-from .local import _tail
+from ._base import Worker, WorkerCrashed
+from ._workdir import tail
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
@@ -44,7 +43,7 @@ class DockerWorker(Worker):
 
     @property
     def stderr_tail(self) -> str:
-        return _tail(self.workdir / ".stderr", 4000)
+        return tail(self.workdir / ".stderr", 4000)
 
     async def _readline(self) -> bytes:
         """The next protocol line, or b'' when the container's stdout ended."""
@@ -61,24 +60,11 @@ class DockerWorker(Worker):
         line, _, self._buffer = self._buffer.partition(b"\n")
         return line + b"\n"
 
-    async def request(self, payload: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    async def _send(self, data: bytes) -> None:
         if self._closed:
             raise WorkerCrashed("the worker was already closed")
-        try:
-            self._writer.write((json.dumps(payload) + "\n").encode())
-            await self._writer.drain()
-            line = await asyncio.wait_for(self._readline(), timeout=timeout_s)
-        except asyncio.TimeoutError:
-            await self.close()
-            raise WorkerTimeout(f"no answer within {timeout_s:.0f}s") from None
-        except ConnectionError:
-            line = b""
-        if not line:
-            reason = await self._exit_reason()
-            tail = self.stderr_tail[-1500:]
-            await self.close()
-            raise WorkerCrashed(f"worker container exited ({reason}): {tail}")
-        return json.loads(line)
+        self._writer.write(data)
+        await self._writer.drain()
 
     async def _exit_reason(self) -> str:
         try:

@@ -19,11 +19,11 @@ import sys
 import tarfile
 import tempfile
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from t2ml.errors import SandboxError
+from t2ml.versions import installed
 
 if TYPE_CHECKING:
     from docker import DockerClient
@@ -140,13 +140,7 @@ def resolve_runtime(client: DockerClient, image: str | None = None) -> Runtime:
 
 def pins() -> list[str]:
     """``name==version`` for the libraries sandboxed code imports, as installed on this host."""
-    out = []
-    for dist in PINNED:
-        try:
-            out.append(f"{dist}=={metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            continue
-    return out
+    return [f"{dist}=={installed(dist)}" for dist in PINNED if installed(dist)]
 
 
 def build_context(dest: Path, ca_bundle: Path | None = None) -> Path:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import resource
@@ -16,12 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ._base import Files, Limits, RunResult, Sandbox, Worker, WorkerCrashed, WorkerTimeout
+from ._base import Files, Limits, RunResult, Sandbox, Worker
+from ._workdir import collect_files, environment, is_oom, tail, write_files
 
 log = logging.getLogger(__name__)
-
-_KEEP_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "SSL_CERT_FILE")
-
 
 # Most isolation first. --pid/--mount-proc: the code sees only its own processes (not yours, not their
 # environment) and everything it started dies with it; --fork/--kill-child: its parent is `unshare`, so
@@ -55,15 +52,6 @@ def pid_isolated() -> bool:
     return "--pid" in _unshare_prefix()
 
 
-def _environment(workdir: Path) -> dict[str, str]:
-    env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
-    env.update(HOME=str(workdir), TMPDIR=str(workdir), PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1",
-               MPLBACKEND="Agg", PYTHONUNBUFFERED="1", PYTHONNOUSERSITE="1",
-               # one OpenMP/BLAS thread per process: spin-waiting thread pools collapse on a busy machine
-               OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    return env
-
-
 def _limiter(limits: Limits):
     def apply() -> None:
         mem = limits.memory_mb * 1024 * 1024
@@ -78,51 +66,11 @@ def _limiter(limits: Limits):
     return apply
 
 
-def _write_files(workdir: Path, files: Files) -> None:
-    for rel, content in files.items():
-        dest = workdir / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, Path):
-            shutil.copyfile(content, dest)
-        elif isinstance(content, bytes):
-            dest.write_bytes(content)
-        else:
-            dest.write_text(content, encoding="utf-8")
-
-
 def _kill_group(pid: int) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-def _tail(path: Path, limit: int) -> str:
-    if not path.exists():
-        return ""
-    size = path.stat().st_size
-    with path.open("rb") as fh:
-        fh.seek(max(0, size - limit))
-        text = fh.read().decode("utf-8", errors="replace")
-    return text if size <= limit else f"[... {size - limit} bytes cut ...]\n{text}"
-
-
-def _collect(workdir: Path, collect: list[str] | None, collect_to: Path | None) -> dict[str, str]:
-    """The text of the named work-dir files, or (with ``collect_to``) their copies' paths."""
-    collected = {}
-    for rel in collect or []:
-        p = workdir / rel
-        if p.is_file() and not p.is_symlink():
-            if collect_to is not None:
-                shutil.copyfile(p, collect_to / rel)
-                collected[rel] = str(collect_to / rel)
-            else:
-                collected[rel] = p.read_text(encoding="utf-8", errors="replace")
-    return collected
-
-
-def _is_oom(code: int | None, stderr: str) -> bool:
-    return "MemoryError" in stderr or "std::bad_alloc" in stderr or "Cannot allocate memory" in stderr
 
 
 class LocalSandbox(Sandbox):
@@ -153,11 +101,11 @@ class LocalSandbox(Sandbox):
         workdir = Path(tempfile.mkdtemp(prefix="t2ml-sbx-"))
         out_path, err_path = workdir / ".stdout", workdir / ".stderr"
         try:
-            _write_files(workdir, files)
+            write_files(workdir, files)
             start = time.monotonic()
             with out_path.open("wb") as out, err_path.open("wb") as err:
                 proc = await asyncio.create_subprocess_exec(
-                    *self._command(command), cwd=workdir, env=_environment(workdir),
+                    *self._command(command), cwd=workdir, env=environment(workdir),
                     stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=err,
                     start_new_session=True, preexec_fn=_limiter(limits))
                 timed_out = False
@@ -168,12 +116,12 @@ class LocalSandbox(Sandbox):
                 finally:
                     _kill_group(proc.pid)  # also removes anything it left running in its session
                     await proc.wait()
-            stderr = _tail(err_path, limits.max_output_bytes)
-            collected = _collect(workdir, collect, collect_to)
+            stderr = tail(err_path, limits.max_output_bytes)
+            collected = collect_files(workdir, collect, collect_to)
             return RunResult(exit_code=None if timed_out else proc.returncode,
-                             stdout=_tail(out_path, limits.max_output_bytes), stderr=stderr,
+                             stdout=tail(out_path, limits.max_output_bytes), stderr=stderr,
                              duration_s=time.monotonic() - start, timed_out=timed_out,
-                             oom=not timed_out and proc.returncode != 0 and _is_oom(proc.returncode, stderr),
+                             oom=not timed_out and proc.returncode != 0 and is_oom(proc.returncode, stderr),
                              files=collected)
         finally:
             if not self.keep_workdirs:
@@ -181,10 +129,10 @@ class LocalSandbox(Sandbox):
 
     async def start_worker(self, files: Files, command: list[str], limits: Limits) -> Worker:
         workdir = Path(tempfile.mkdtemp(prefix="t2ml-wrk-"))
-        _write_files(workdir, files)
+        write_files(workdir, files)
         err = (workdir / ".stderr").open("wb")
         proc = await asyncio.create_subprocess_exec(
-            *self._command(command), cwd=workdir, env=_environment(workdir),
+            *self._command(command), cwd=workdir, env=environment(workdir),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=err,
             start_new_session=True, preexec_fn=_limiter(limits), limit=1 << 26)
         return LocalWorker(proc, workdir, err, self.keep_workdirs)
@@ -196,23 +144,23 @@ class LocalWorker(Worker):
 
     @property
     def stderr_tail(self) -> str:
-        return _tail(self._workdir / ".stderr", 4000)
+        return tail(self._workdir / ".stderr", 4000)
 
-    async def request(self, payload: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-        assert self._proc.stdin is not None and self._proc.stdout is not None
+    async def _send(self, data: bytes) -> None:
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(data)
+        await self._proc.stdin.drain()
+
+    async def _readline(self) -> bytes:
+        assert self._proc.stdout is not None
+        return await self._proc.stdout.readline()
+
+    async def _exit_reason(self) -> str:
         try:
-            self._proc.stdin.write((json.dumps(payload) + "\n").encode())
-            await self._proc.stdin.drain()
-            line = await asyncio.wait_for(self._proc.stdout.readline(), timeout=timeout_s)
+            code = await asyncio.wait_for(self._proc.wait(), timeout=5)
         except asyncio.TimeoutError:
-            await self.close()
-            raise WorkerTimeout(f"no answer within {timeout_s:.0f}s") from None
-        except (BrokenPipeError, ConnectionResetError):
-            line = b""
-        if not line:
-            await self.close()
-            raise WorkerCrashed(f"worker exited ({self._proc.returncode}): {self.stderr_tail[-1500:]}")
-        return json.loads(line)
+            return "output closed, process still running"
+        return f"exit code {code}"
 
     async def close(self) -> None:
         _kill_group(self._proc.pid)

@@ -7,8 +7,7 @@ from importlib import resources
 from typing import Any, Callable
 
 from t2ml.agents.messages import DataProfile
-
-LABEL_METRICS = {"accuracy", "f1", "balanced_accuracy"}
+from t2ml.templates.program.runtime import LABEL_METRICS
 
 
 class SourceError(ValueError):
