@@ -252,6 +252,13 @@ class StudyResult(BaseModel):
         by_number = {t.number: t for t in self.trials}
         return [(w, by_number[n].params) for n, w in self.ensemble]
 
+    def member_trials(self) -> list[int]:
+        """1-based trial numbers of the exported pipelines, in the order of ``members()``."""
+        if not self.ensemble:
+            best = next((t.number for t in self.trials if t.params == self.best_params and t.score == self.best_score), None)
+            return [best + 1 if best is not None else 0]
+        return [n + 1 for n, _ in self.ensemble]
+
     @property
     def final_score(self) -> float:
         return self.ensemble_score if self.ensemble_score is not None else self.best_score

@@ -35,12 +35,15 @@ def _progress(quiet: bool) -> Callable[[Event], None] | None:
 def _summary(s: RunSummary) -> None:
     out = Console(highlight=False, soft_wrap=True)
     out.print(f"\n[bold green]done[/] in {s.elapsed_s:.0f}s ({s.stopped_because}); sandbox: {s.sandbox}")
+    if s.stage_seconds:
+        out.print("time: " + ", ".join(f"{stage} {sec:.0f}s" for stage, sec in s.stage_seconds.items()))
     out.print(f"target [bold]{escape(s.target)}[/] ({s.task}); cross-validated {s.metric}: "
               f"[bold]{s.cv_score:.4f} ± {s.cv_std:.4f}[/] over {s.n_trials} trials ({s.n_failed_trials} failed)")
     if len(s.ensemble) > 1:
         out.print(f"ensemble of {len(s.ensemble)} pipelines (weights from out-of-fold predictions):")
         for member in s.ensemble:
-            out.print(f"  {member['weight']:.2f}  " + " -> ".join(f"{m}={v}" for m, v in member["modules"].items()))
+            out.print(f"  {member['weight']:.2f}  trial {member.get('trial', '?'):<4} "
+                      + " -> ".join(f"{m}={v}" for m, v in member["modules"].items()))
     else:
         out.print("pipeline: " + " -> ".join(f"{m}={v}" for m, v in s.modules.items()))
     if s.excluded:

@@ -57,6 +57,7 @@ class RunSummary(BaseModel):
     predictions: str | None = None
     model_file: str | None = None
     consistent: bool = True
+    stage_seconds: dict[str, float] = Field(default_factory=dict)
 
 
 def parse_duration(text: str | float | int) -> float:

@@ -82,13 +82,15 @@ async def export_and_report(run: "Run", profile: DataProfile, graph: ModuleGraph
         run_dir=str(folder.path), target=profile.target, task=profile.task, metric=profile.metric,
         cv_score=metrics["score"], cv_std=metrics["std"], modules={c.module: c.variant for c, _, _ in chosen},
         params={c.module: p for c, p, _ in chosen}, n_trials=len(study.trials),
-        ensemble=[{"weight": round(w, 4), "modules": {c.module: c.variant for c, _, _ in ch}} for w, ch in members],
+        ensemble=[{"trial": n, "weight": round(w, 4), "modules": {c.module: c.variant for c, _, _ in ch}}
+                  for n, (w, ch) in zip(study.member_trials(), members)],
         n_failed_trials=sum(t.state == "FAIL" for t in study.trials), excluded=excluded,
         elapsed_s=round(time.monotonic() - run.started, 1), stopped_because=study.stopped_because,
         sandbox=run.sandbox.name, program=str(folder.file("program.py")), report=str(folder.file("report.md")),
         predictions=str(folder.file("predictions.csv")) if "predictions.csv" in result.files else None,
         model_file=str(folder.file("model.joblib")) if "model.joblib" in result.files else None,
-        consistent=consistent)
+        consistent=consistent, stage_seconds={**run.stage_seconds,
+                                              "export": round(time.monotonic() - run._lap_start, 1)})
     write_report(folder.file("report.md"), task, profile, graph, modules, study, summary, checks)
     run_json = folder.read_json("run.json")
     run_json.update(versions=versions(), result=summary.model_dump(mode="json"), sandbox=run.sandbox.name,

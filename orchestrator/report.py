@@ -52,6 +52,8 @@ def write_report(path: Path, task: TaskSpec, profile: DataProfile, graph: Module
            f"**Result:** cross-validated {profile.metric} = **{summary.cv_score:.4f} ± {summary.cv_std:.4f}** "
            f"({task.folds}-fold, seed {task.seed}); {summary.n_trials} trials, {summary.elapsed_s:.0f}s, "
            f"stopped: {summary.stopped_because}; sandbox: {summary.sandbox}.\n",
+           ("Time per stage: " + ", ".join(f"{k} {v:.0f}s" for k, v in summary.stage_seconds.items()) + ".\n"
+            if summary.stage_seconds else ""),
            "## Data\n", f"`{profile.path}`: {profile.n_rows} rows used, target `{profile.target}` ({profile.task}"
            + (f", classes {profile.class_counts}" if profile.class_counts else f", skew {profile.target_skew}") + ").\n"]
     out.append(_table([[c.name, c.kind, f"{c.missing_rate:.1%}", c.n_unique, c.note or ""] for c in profile.columns],
@@ -76,8 +78,8 @@ def write_report(path: Path, task: TaskSpec, profile: DataProfile, graph: Module
     if len(summary.ensemble) > 1:
         out.append(f"\n\nExported as a weighted ensemble (greedy selection on out-of-fold predictions, "
                    f"CV {study.ensemble_score:.4f} vs best single pipeline {study.best_score:.4f}):\n")
-        out.append(_table([[f"{m['weight']:.2f}", ", ".join(f"{k}={v}" for k, v in m["modules"].items())]
-                           for m in summary.ensemble], ["weight", "pipeline"]))
+        out.append(_table([[f"{m['weight']:.2f}", m.get("trial", "?"), ", ".join(f"{k}={v}" for k, v in m["modules"].items())]
+                           for m in summary.ensemble], ["weight", "trial", "pipeline"]))
     out.append("\n\n## Trial leaderboard (top 10)\n")
     done = sorted([t for t in study.trials if t.score is not None], key=lambda t: t.score or 0.0,
                   reverse=study.direction == "maximize")[:10]

@@ -171,11 +171,22 @@ class Run:
             raise BudgetExceeded(f"the time budget ({self.config.task.time_budget_s:.0f}s) ran out after stage {stage!r}",
                                  hint=f"give a larger --time-budget, or continue with --resume {self.folder.path}") from None
 
+    def _lap(self, stage: str) -> None:
+        """Seconds spent per stage in this session (shown in the summary and the report)."""
+        now = time.monotonic()
+        self.stage_seconds[stage] = round(now - self._lap_start, 1)
+        self._lap_start = now
+
     async def _stages(self) -> RunSummary:
+        self.stage_seconds: dict[str, float] = {}
+        self._lap_start = time.monotonic()
         async with self.sandbox:
             profile = self.stage_profile()
             graph = await self.stage_plan(profile)
+            self._lap("profile+plan")
             modules = await self.stage_code_and_test(profile, graph)
+            self._lap("contract tests")
             study = await self.stage_optimize(profile, graph, modules)
+            self._lap("search")
             self.emit("export", "writing program.py and running it once")
             return await export_and_report(self, profile, graph, modules, study)

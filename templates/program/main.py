@@ -27,6 +27,17 @@ def main(argv=None):
     if args.test and os.path.exists(args.out) and not args.force:
         sys.exit("error: %s exists; pass another --out, or --force to overwrite it" % args.out)
 
+    df = None
+    if args.test:  # check the rows to predict before spending time on training
+        try:
+            df = read_table(args.test, CONFIG.get("sep", ","), CONFIG.get("encoding", "utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            sys.exit("error: cannot read %s as a table (%s: %s)" % (args.test, type(exc).__name__, exc))
+        missing = [c for c in CONFIG["feature_columns"] if c not in df.columns]
+        if missing:
+            sys.exit("error: the test file lacks columns the model uses: %s (the model was trained with them; "
+                     "retrain without them, e.g. t2ml run ... --drop %s)" % (missing, missing[0]))
+
     if args.load_model:
         model = joblib.load(args.load_model)
     else:
@@ -48,14 +59,7 @@ def main(argv=None):
         model = fit_final_ensemble(PIPELINES, X, y, CONFIG, cv)
         if args.save_model:
             joblib.dump(model, args.save_model)
-    if args.test:
-        try:
-            df = read_table(args.test, CONFIG.get("sep", ","), CONFIG.get("encoding", "utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            sys.exit("error: cannot read %s as a table (%s: %s)" % (args.test, type(exc).__name__, exc))
-        missing = [c for c in CONFIG["feature_columns"] if c not in df.columns]
-        if missing:
-            sys.exit("error: the test file lacks columns %s" % missing)
+    if df is not None:
         pred = prediction_frame(model.predict_output(prepare_frame(df, CONFIG)), CONFIG, df.index)
         if CONFIG.get("id_column") in df.columns:
             pred.insert(0, CONFIG["id_column"], df[CONFIG["id_column"]].to_numpy())
