@@ -23,7 +23,8 @@ def runtime_files() -> dict[str, str]:
     sbx = resources.files("t2ml.sandbox.runtime")
     return {"runtime.py": prog.joinpath("runtime.py").read_text("utf-8"),
             "contract_runner.py": sbx.joinpath("contract_runner.py").read_text("utf-8"),
-            "eval_worker.py": sbx.joinpath("eval_worker.py").read_text("utf-8")}
+            "eval_worker.py": sbx.joinpath("eval_worker.py").read_text("utf-8"),
+            "proxy_ops.py": sbx.joinpath("proxy_ops.py").read_text("utf-8")}
 
 
 def _step(c: ModuleCandidate, stage: str) -> dict[str, Any]:

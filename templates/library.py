@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Callable
@@ -66,6 +67,11 @@ def _has(kind: str) -> Callable[[DataProfile], bool]:
     return lambda p: bool(p.features(kind))
 
 
+def _importable(name: str) -> bool:
+    """Optional libraries (the ``torch`` extra): a variant that needs one is offered only when it imports."""
+    return importlib.util.find_spec(name) is not None
+
+
 def _classification(p: DataProfile) -> bool:
     return p.task != "regression"
 
@@ -78,7 +84,7 @@ APPLIES: dict[str, dict[str, Callable[[DataProfile], bool]]] = {
     "scale": {"none": lambda p: True, "standard": lambda p: True, "quantile": lambda p: p.n_rows >= 50},
     # cheapest strong model first: it is the first trial, which must finish even on a tight budget
     "model": {"hist_gradient_boosting": lambda p: True, "catboost": lambda p: True,
-              "forest": lambda p: True, "linear": lambda p: True},
+              "forest": lambda p: True, "linear": lambda p: True, "mlp": lambda p: _importable("torch")},
     "target": {"identity": lambda p: True, "log": lambda p: p.task == "regression"},
     "postprocess": {"identity": _classification,
                     "threshold": lambda p: p.task == "binary" and p.metric in LABEL_METRICS,

@@ -6,6 +6,10 @@ corrupt the protocol. Requests:
   {"op": "load", "data": "train.csv", "config": {...}}
   {"op": "evaluate", "steps": [{"name", "stage", "file", "class_name", "params"}], "folds": 5,
    "seed": 0, "max_rows": null}
+  {"op": "proxy", "kind": "low_fidelity" | "synflow" | "naswot" | "grad_norm", "steps": [...], ...}
+  {"op": "fold", "key": "trial-3", "steps": [...], "fold": 0, "folds": 5}   (one fold; raw score)
+  {"op": "finish", "key": "trial-3", "steps": [...], "return_oof": true}   (after every fold)
+  {"op": "forget", "key": "trial-3"}
   {"op": "ping"}
 """
 import importlib.util
@@ -22,6 +26,7 @@ sys.path.insert(0, os.getcwd())
 
 import numpy as np  # noqa: E402
 
+import proxy_ops  # noqa: E402
 import runtime  # noqa: E402
 
 _STATE = {}
@@ -83,7 +88,29 @@ def handle(req):
         return {"ok": True, "score": out["score"], "std": out["std"], "fold_scores": out["fold_scores"],
                 "duration_s": time.monotonic() - start, "chance": chance_score(y, config),
                 "oof": out["oof"].tolist() if req.get("return_oof") else None}
+    if op in ("proxy", "fold", "finish"):
+        return handle_staged(op, req)
+    if op == "forget":
+        proxy_ops.forget(req["key"])
+        return {"ok": True}
     return {"ok": False, "error": "unknown op %r" % op}
+
+
+def handle_staged(op, req):
+    """Proxies and fold-by-fold evaluation (see proxy_ops.py)."""
+    config, X, y = _STATE["config"], _STATE["X"], _STATE["y"]
+    steps = build_steps(req["steps"])
+    start = time.monotonic()
+    if op == "proxy":
+        value, cost = proxy_ops.proxy(steps, X, y, config, req)
+        return {"ok": True, "score": value, "cost_s": cost}
+    if op == "fold":
+        raw, n_folds = proxy_ops.fold(steps, X, y, config, req)
+        return {"ok": True, "raw_score": raw, "n_folds": n_folds, "duration_s": time.monotonic() - start}
+    out = proxy_ops.finish(steps, y, config, req)
+    return {"ok": True, "score": out["score"], "std": out["std"], "fold_scores": out["fold_scores"],
+            "duration_s": time.monotonic() - start,
+            "oof": out["oof"].tolist() if req.get("return_oof") else None}
 
 
 def main():

@@ -168,29 +168,30 @@ def make_folds(y, task, n_folds, seed):
     return list(splitter.split(np.zeros(len(y)), y))
 
 
-def cross_validate(steps, X, y, config, n_folds=None, seed=None, on_fold=None):
-    """K-fold CV. Post-processors are cross-fitted on the out-of-fold predictions of the other folds.
-
-    Returns dict(fold_scores, score, std, oof) where oof holds the post-processed predictions.
-    """
-    n_folds = n_folds or config["folds"]
-    seed = config["seed"] if seed is None else seed
-    task = config["task"]
-    folds = make_folds(y, task, n_folds, seed)
+def empty_oof(y, config):
     k = len(config.get("classes") or []) or None
-    oof = np.zeros(len(y)) if task == "regression" else np.zeros((len(y), k))
-    for train_idx, val_idx in folds:
-        pipe = Pipeline(steps, task, seed).fit(X.iloc[train_idx], y[train_idx])
-        pred = pipe.predict_raw(X.iloc[val_idx])
-        if task != "regression" and pred.shape[1] < k:  # a class absent from this training fold
-            pred = np.hstack([pred, np.zeros((len(pred), k - pred.shape[1]))])
-        oof[val_idx] = pred
+    return np.zeros(len(y)) if config["task"] == "regression" else np.zeros((len(y), k))
+
+
+def fit_fold(steps, X, y, config, fold, seed):
+    """Fit on one fold's training rows; return the raw predictions for its validation rows."""
+    train_idx, val_idx = fold
+    pipe = Pipeline(steps, config["task"], seed).fit(X.iloc[train_idx], y[train_idx])
+    pred = pipe.predict_raw(X.iloc[val_idx])
+    k = len(config.get("classes") or [])
+    if config["task"] != "regression" and pred.shape[1] < k:  # a class absent from this training fold
+        pred = np.hstack([pred, np.zeros((len(pred), k - pred.shape[1]))])
+    return pred
+
+
+def finish_cv(steps, y, config, folds, oof, seed, on_fold=None):
+    """Scores from complete raw out-of-fold predictions; post-processors are cross-fitted per fold."""
     final = oof.copy()
     has_post = any(st == "postprocess" for _, st, _, _ in steps)
     fold_scores = []
     for i, (train_idx, val_idx) in enumerate(folds):
         if has_post:
-            pipe = Pipeline(steps, task, seed)
+            pipe = Pipeline(steps, config["task"], seed)
             pipe.fit_postprocess(y[train_idx], oof[train_idx])
             final[val_idx] = pipe.apply_postprocess(oof[val_idx])
         fold_scores.append(score(config["metric"], y[val_idx], final[val_idx]))
@@ -203,6 +204,20 @@ def cross_validate(steps, X, y, config, n_folds=None, seed=None, on_fold=None):
         "oof": final,
         "oof_raw": oof,
     }
+
+
+def cross_validate(steps, X, y, config, n_folds=None, seed=None, on_fold=None):
+    """K-fold CV. Post-processors are cross-fitted on the out-of-fold predictions of the other folds.
+
+    Returns dict(fold_scores, score, std, oof) where oof holds the post-processed predictions.
+    """
+    n_folds = n_folds or config["folds"]
+    seed = config["seed"] if seed is None else seed
+    folds = make_folds(y, config["task"], n_folds, seed)
+    oof = empty_oof(y, config)
+    for fold in folds:
+        oof[fold[1]] = fit_fold(steps, X, y, config, fold, seed)
+    return finish_cv(steps, y, config, folds, oof, seed, on_fold)
 
 
 def fit_final(steps, X, y, config, oof_raw):
