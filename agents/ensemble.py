@@ -24,7 +24,8 @@ def select(trials: list[TrialRecord], oof_dir: Path, y: np.ndarray, config: dict
     """Return [(trial number, weight)] and the ensemble's CV score; a single member when nothing helps."""
     metric = config["metric"]
     sign = -1.0 if metric in runtime.MINIMIZE else 1.0
-    done = [t for t in trials if t.score is not None and (oof_dir / f"{t.number}.npy").is_file()]
+    done = [t for t in trials if t.state == "COMPLETE" and t.score is not None  # never PRUNED or FAIL trials
+            and (oof_dir / f"{t.number}.npy").is_file()]
     done.sort(key=lambda t: sign * t.score, reverse=True)
     if not done:
         return [], float("nan")
