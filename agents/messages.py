@@ -229,6 +229,23 @@ class TrialRecord(BaseModel):
     fold_scores: list[float] = Field(default_factory=list)
     duration_s: float = 0.0
     error: str | None = None
+    proxy: str | None = None  # the proxy reported at step 0 (the pruner's first look)
+    proxy_scores: dict[str, float] = Field(default_factory=dict)
+    proxy_costs: dict[str, float] = Field(default_factory=dict)
+    proxy_higher: dict[str, bool] = Field(default_factory=dict)
+    eval_s: float | None = None  # the full (fold-by-fold) evaluation, without the proxies
+    pruned_step: int | None = None  # 0: by the proxy; s >= 1: after fold s
+
+
+class ProxyStats(BaseModel):
+    """How good one proxy was in a run (measured on trials that got both it and the full score)."""
+
+    name: str
+    n_scored: int  # trials it was computed for
+    n_both: int  # of those, trials that also completed the full evaluation
+    kendall_tau: float | None  # oriented: +1 = the proxy ranks trials exactly as the full score does
+    cost_fraction: float | None  # mean proxy cost / mean full evaluation time of complete trials
+    pruned: int  # trials stopped at step 0 by this proxy
 
 
 class StudyResult(BaseModel):
@@ -244,6 +261,8 @@ class StudyResult(BaseModel):
     leakage_probe: dict[str, Any] | None = None
     ensemble: list[tuple[int, float]] = Field(default_factory=list)
     ensemble_score: float | None = None
+    pruning: bool = False
+    proxy_stats: list[ProxyStats] = Field(default_factory=list)
 
     def members(self) -> list[tuple[float, dict[str, Any]]]:
         """(weight, trial params) of the exported pipelines: the ensemble, else the best trial."""

@@ -29,11 +29,11 @@ def task_text(task: str) -> str:
 
 def run(task: str, data: str, test: str | None = None, *, target: str | None = None, metric: str | None = None,
         time_budget: str | float = 300, trials: int = 60, seed: int = 0, folds: int = 5, model: str = "builtin",
-        sandbox: str = "auto", out: str = "runs", name: str | None = None, drop: list[str] | None = None,
+        sandbox: str = "auto", out: str = "runs", name: str | None = None, drop: list[str] | None = None, prune: bool = True,
         on_event: EventHandler | None = None, client: ChatCompletionClient | None = None) -> RunSummary:
     """Turn a task description and a training file into a tested, optimized program in a new run folder.
 
-    ``drop`` names columns to leave out. ``on_event`` receives progress events (``t2ml.Event``).
+    ``drop`` names columns to leave out; ``prune=False`` gives every trial the full evaluation (no proxies). ``on_event`` receives progress events (``t2ml.Event``).
     ``client`` replaces the model client named by ``model`` (any autogen ChatCompletionClient);
     ``model`` then only labels the variants it writes.
     """
@@ -45,7 +45,7 @@ def run(task: str, data: str, test: str | None = None, *, target: str | None = N
                     test_path=str(Path(test).resolve()) if test and Path(test).exists() else test,
                     target=target, metric=metric, time_budget_s=parse_duration(time_budget), trials=trials,
                     seed=seed, folds=folds, drop=list(drop or []))
-    config = RunConfig(task=spec, model=model, sandbox=sandbox, out=out, name=name)
+    config = RunConfig(task=spec, model=model, sandbox=sandbox, out=out, name=name, prune=prune)
     folder = RunFolder.create(Path(out), spec.text, name)
     try:
         folder.write_json("run.json", {"config": config.model_dump(mode="json")})

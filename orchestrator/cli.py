@@ -120,6 +120,7 @@ def cli(verbose: bool) -> None:
 @click.option("--folds", default=5, show_default=True, type=int, help="Cross-validation folds.")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--model", default="builtin", show_default=True, help="builtin, or openai:MODEL for an OpenAI-compatible server.")
+@click.option("--no-prune", is_flag=True, help="Give every trial the full evaluation: no proxies, no pruning after a fold.")
 @click.option("--sandbox", type=click.Choice(SANDBOXES), default="auto", show_default=True)
 @click.option("--out", default="runs", show_default=True, help="Folder that receives the run folder.")
 @click.option("--name", help="Name of the run folder (default: time stamp + task words).")
@@ -153,6 +154,7 @@ def run(task: str | None, data: str | None, resume_dir: str | None, as_json: boo
         opts["time_budget"] = opts["time_budget"] or "5m"
         opts["trials"] = 60 if opts["trials"] is None else opts["trials"]
         opts["drop"] = list(opts["drop"])
+        opts["prune"] = not opts.pop("no_prune")
         return run_api(task, data, opts.pop("test"), on_event=progress, **opts)
     _guard(go, as_json)
 

@@ -20,6 +20,7 @@ class RunConfig(BaseModel):
     out: str = "runs"
     name: str | None = None
     max_repair_rounds: int = 2
+    prune: bool = True  # proxies + fold-wise pruning of trials (CLI --no-prune turns it off)
     sample_rows: int = 400
 
 
