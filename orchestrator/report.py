@@ -8,6 +8,7 @@ from typing import Any
 from t2ml.agents.messages import DataProfile, ModuleGraph, StudyResult, TaskSpec, VerifiedModule
 
 from .config import RunSummary
+from .report_proxies import proxy_section
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ def write_report(path: Path, task: TaskSpec, profile: DataProfile, graph: Module
     failed = [t for t in study.trials if t.state == "FAIL"]
     if failed:
         out.append(f"\n\n{len(failed)} trial(s) failed; first error: `{(failed[0].error or '')[:300]}`")
+    out += proxy_section(study, path.parent, profile.metric)
     out.append("\n\n## Checks on the exported program\n")
     out += [f"- {k}: {v}" for k, v in checks.items()]
     if _plot_history(study, path.parent / "optimization_history.png", profile.metric):

@@ -120,7 +120,8 @@ def naswot(net, xb, yb, loss_fn):
         return 0.0
     c = torch.cat(codes, dim=1)
     kernel = c @ c.T + (1 - c) @ (1 - c).T
-    return float(torch.slogdet(kernel)[1].item())
+    # duplicate rows (common in tabular data) make the kernel singular: a unit ridge keeps it finite
+    return float(torch.slogdet(kernel + torch.eye(len(c), dtype=kernel.dtype))[1].item())
 
 
 TRAINING_FREE = {"synflow": synflow, "naswot": naswot, "grad_norm": grad_norm}

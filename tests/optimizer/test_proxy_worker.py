@@ -83,7 +83,7 @@ def test_training_free_proxies_on_the_mlp(titanic: dict[str, Path]) -> None:
     assert all(r["ok"] for r in replies[:6]), replies
     by = {(i // 3, names[i % 3]): r["score"] for i, r in enumerate(replies[:6])}
     assert by[(1, "synflow")] > by[(0, "synflow")]  # more parameters carry more synaptic flow
-    assert all(r["cost_s"] < 5 for r in replies[:6])
+    assert all(r["cost_s"] < 5 and abs(r["score"]) < 1e6 for r in replies[:6])  # finite, also on duplicate rows
     assert not replies[6]["ok"] and "zero_cost_inputs" in replies[6]["error"]
 
 
