@@ -79,7 +79,7 @@ def write(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
             f"{','.join(r['dataset'] for r in rows)} --seed {args.seed}` on {platform.node() or 'this machine'} "
             f"({time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, local sandbox).\n\n"
             "Same seed, same number of trials; left: `--no-prune` (every trial gets the full 5-fold CV), right: "
-            "default pruning (proxies at step 0, running mean of fold scores after each fold; the first 8 "
+            "default pruning (proxies at step 0, running mean of fold scores after each fold; the first 6 "
             "completed trials are never pruned). Evaluation time = sum over trials of proxy + fold time. CV = the "
             "exported program's cross-validated score (ensemble when chosen). Relative loss > 0 means pruning "
             "scored worse. tau = Kendall rank correlation of the proxy with the full CV score on trials that got "

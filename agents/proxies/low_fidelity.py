@@ -11,7 +11,7 @@ from ._base import Proxy, register
 class LowFidelity(Proxy):
     name = "low_fidelity"
 
-    def __init__(self, max_rows: int = 400, folds: int = 3, scale: float = 0.2) -> None:
+    def __init__(self, max_rows: int = 300, folds: int = 3, scale: float = 0.15) -> None:
         self.max_rows, self.folds, self.scale = max_rows, folds, scale
 
     def applies(self, model_source: str) -> bool:
