@@ -69,3 +69,33 @@ def test_mlp_is_offered_only_when_torch_imports(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
     assert "mlp" not in library.variants_for("model", profile)
     assert "hist_gradient_boosting" in library.variants_for("model", profile)
+
+
+def test_exported_program_with_the_mlp_runs_and_reports_its_cv_score(tmp_path: Path, examples: Path) -> None:
+    from t2ml.orchestrator.export import render_program
+    from t2ml.sandbox import Limits
+
+    data = examples / "titanic" / "train.csv"
+    task = msg.TaskSpec(text="who survived", train_path=str(data), target="survived", folds=3)
+    profile = build_profile(read_table(data), task)
+    graph = plan(profile)
+    chosen = []
+    for spec in graph.ordered():
+        variant = "mlp" if spec.stage == "model" else library.variants_for(spec.kind, profile)[0]
+        params = {"epochs": 20, "hidden": 32} if variant == "mlp" else {}
+        chosen.append((candidate(spec.kind, variant, spec.name), params, spec.stage))
+    config = {**profile.program_config(3, 0), "train_path": str(data)}
+    source = render_program(task, profile, [(1.0, chosen)], config, 0.0, 0.0)
+    assert "import torch" in source
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with LocalSandbox() as sbx:
+            return await sbx.run({"program.py": source, "train.csv": data},
+                                 ["python", "program.py", "--train", "train.csv", "--metrics", "metrics.json"],
+                                 Limits(timeout_s=300, memory_mb=4096), collect=["metrics.json"])
+    result = asyncio.run(go())
+    assert result.ok, result.stderr[-2000:]
+    import json
+
+    metrics = json.loads(result.files["metrics.json"])
+    assert 0.75 < metrics["score"] < 0.95
