@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import optuna
 from autogen_core import CancellationToken
-from optuna.storages import JournalStorage
-from optuna.storages.journal import JournalFileBackend
+from optuna.storages import RDBStorage
 from optuna.trial import TrialState
 
 from t2ml.sandbox import Limits, Sandbox, Worker, WorkerCrashed, WorkerTimeout
 from t2ml.templates.program import runtime
 
 from . import ensemble
+from . import study_storage as ss
 from ._base import Recorder, Role
-from .messages import ModuleCandidate, OptimizeRequest, StudyResult, TrialRecord, VerifiedModule
-from .search_space import pipeline_from_params, suggest_pipeline, warm_start_params
+from .pruning import PruneSettings, proxy_stats
+from .trial_eval import ProxyTrial
+from .messages import OptimizeRequest, StudyResult, TrialRecord, VerifiedModule
+from .scheduler import EvalSlot, Scheduler, TrialContext, record_of, steps_payload
+from .search_space import pipeline_from_params, warm_start_params
 from .tester import runtime_files
 
 log = logging.getLogger(__name__)
@@ -30,25 +32,9 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 STUDY = "t2ml"
 
 
-def open_study(path: Path, metric: str, seed: int) -> optuna.Study:
-    storage = JournalStorage(JournalFileBackend(str(path)))
-    with warnings.catch_warnings():  # multivariate/group are flagged experimental upstream
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, n_startup_trials=8)
-    return optuna.create_study(study_name=STUDY, storage=storage, sampler=sampler, load_if_exists=True,
-                               direction="minimize" if metric in runtime.MINIMIZE else "maximize")
-
-
-def steps_payload(chosen: list[tuple[ModuleCandidate, dict[str, Any]]], modules: list[VerifiedModule]) -> list[dict[str, Any]]:
-    stage = {vm.module: vm.spec.stage for vm in modules}
-    return [{"name": c.module, "stage": stage[c.module], "file": c.filename, "class_name": c.class_name,
-             "params": p} for c, p in chosen]
-
-
-def record_of(t: optuna.trial.FrozenTrial) -> TrialRecord:
-    return TrialRecord(number=t.number, state=t.state.name, params=t.params, score=t.value,
-                       std=t.user_attrs.get("std"), fold_scores=t.user_attrs.get("fold_scores", []),
-                       duration_s=t.user_attrs.get("duration_s", 0.0), error=t.user_attrs.get("error"))
+def open_study(storage: str | Path, metric: str, seed: int, name: str = STUDY) -> optuna.Study:
+    """The run's study: a journal file path (default) or a PostgreSQL URL (see study_storage)."""
+    return ss.open_study(ss.open_storage(storage), name, metric in runtime.MINIMIZE, seed)
 
 
 class OptimizerAgent(Role[OptimizeRequest, StudyResult]):
@@ -57,25 +43,17 @@ class OptimizerAgent(Role[OptimizeRequest, StudyResult]):
 
     def __init__(self, sandbox: Sandbox, data_path: Path, config: dict[str, Any], storage_path: Path,
                  n_trials: int, hard_deadline: float, on_trial: Callable[[TrialRecord, optuna.Study], None] | None = None,
-                 record: Recorder | None = None) -> None:
+                 record: Recorder | None = None, jobs: int = 1, storage_url: str | None = None,
+                 study_name: str = STUDY, pruning: PruneSettings | None = None) -> None:
+        """``storage_path``: the journal file (also: ``oof/`` goes beside it); ``storage_url``: PostgreSQL
+        instead, shared with ``t2ml worker`` processes; ``jobs``: trials run at once by this process."""
         super().__init__("optimizer", "Searches module variants and hyperparameters with Optuna.", record)
         self.sandbox, self.data_path, self.config = sandbox, data_path, config
         self.storage_path, self.n_trials, self.hard_deadline = storage_path, n_trials, hard_deadline
-        self.on_trial = on_trial
+        self.on_trial, self.jobs, self.storage_url, self.study_name = on_trial, jobs, storage_url, study_name
+        self.pruning = pruning or PruneSettings()  # what happens inside one trial: see trial_eval.py
         self._worker: Worker | None = None
-
-    def _stop_at(self, study: optuna.Study) -> float:
-        """Leave time for the leakage probe (~0.7 trial) and for the exported program to re-run CV
-        and fit once (~1.3 trial), plus 10 s."""
-        done = [t.user_attrs.get("duration_s", 0.0) for t in study.get_trials(states=(TrialState.COMPLETE,))]
-        if not done:  # nothing to export yet: the first trial may use all but the last 10 s
-            return self.hard_deadline - 10.0
-        return self.hard_deadline - (2.0 * max(done) + 5.0)
-
-    @staticmethod
-    def _typical_duration(study: optuna.Study) -> float:
-        done = sorted(t.user_attrs.get("duration_s", 0.0) for t in study.get_trials(states=(TrialState.COMPLETE,)))
-        return done[len(done) // 2] if done else 0.0
+        self.evaluated: list[int] = []  # trial numbers evaluated by this process (not by remote workers)
 
     async def _ensure_worker(self, modules: list[VerifiedModule]) -> Worker:
         if self._worker is None:
@@ -88,26 +66,33 @@ class OptimizerAgent(Role[OptimizeRequest, StudyResult]):
                 raise RuntimeError(f"the evaluation worker could not load the data: {reply.get('error')}")
         return self._worker
 
-    async def _evaluate(self, trial: optuna.Trial, steps: list[dict[str, Any]], modules: list[VerifiedModule],
-                        timeout: float) -> tuple[dict[str, Any] | None, str | None]:
-        try:
-            worker = await self._ensure_worker(modules)
-            reply = await worker.request({"op": "evaluate", "steps": steps, "return_oof": True}, timeout_s=timeout)
-        except (WorkerTimeout, WorkerCrashed) as exc:
-            self._worker = None  # the worker was killed; the next trial starts a fresh one
-            return None, f"{type(exc).__name__}: {exc}"
-        if not reply.get("ok"):
-            return None, f"{reply.get('error')}\n{reply.get('traceback', '')}"[-3000:]
-        return reply, None
-
     @property
     def oof_dir(self) -> Path:
         return self.storage_path.parent / "oof"
 
-    def _save_oof(self, number: int, oof: list | None) -> None:
-        if oof is not None:
-            self.oof_dir.mkdir(exist_ok=True)
-            np.save(self.oof_dir / f"{number}.npy", np.asarray(oof, dtype="float64"))
+    def _fetch_remote_oof(self, study: optuna.Study) -> None:
+        """Out-of-fold predictions of trials that ran on other machines come from the study."""
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+            path = self.oof_dir / f"{t.number}.npy"
+            if "oof" in t.user_attrs and not path.is_file():
+                self.oof_dir.mkdir(exist_ok=True)
+                np.save(path, ss.decode_oof(t.user_attrs["oof"]))
+
+    def _publish(self, study: optuna.Study, modules: list[VerifiedModule]) -> None:
+        """Everything a ``t2ml worker`` needs besides the data file goes into the study."""
+        data = Path(self.data_path)
+        deadline_epoch = time.time() + (self.hard_deadline - time.monotonic())
+        for key, value in {"config": self.config, "modules": [m.model_dump(mode="json") for m in modules],
+                           "data": {"name": data.name, "path": str(data.resolve()), "sha256": ss.file_sha256(data)},
+                           "n_trials": self.n_trials, "deadline_epoch": deadline_epoch, "finished": False,
+                           "pruning": self.pruning.model_dump(mode="json")}.items():
+            ss.set_attr(study, key, value)
+
+    def _on_finished(self, study: optuna.Study, t: optuna.trial.FrozenTrial) -> None:
+        rec = record_of(t)
+        self.record({"role": self.name, "trial": rec.model_dump()})
+        if self.on_trial:
+            self.on_trial(rec, study)
 
     def _ensemble(self, trials: list[TrialRecord], probe_s: float) -> tuple[list[tuple[int, float]], float | None]:
         """Greedy ensemble of completed trials, sized so the exported program can re-run it in time."""
@@ -126,40 +111,38 @@ class OptimizerAgent(Role[OptimizeRequest, StudyResult]):
 
     async def handle(self, payload: OptimizeRequest, cancellation_token: CancellationToken) -> StudyResult:
         modules = payload.modules
-        study = open_study(self.storage_path, self.config["metric"], self.config["seed"])
-        self._fail_stale(study)
+        study = open_study(self.storage_url or self.storage_path, self.config["metric"], self.config["seed"], self.study_name)
+        rdb = isinstance(study._storage, RDBStorage)
+        if not rdb:  # one process owns a journal: its RUNNING trials died with it (PostgreSQL: heartbeats decide)
+            self._fail_stale(study)
         if not study.trials:
             for params in warm_start_params(modules):
                 study.enqueue_trial(params, skip_if_exists=True)
-        start, stopped = time.monotonic(), "trial budget reached"
+        self._publish(study, modules)
+        slots = [EvalSlot(self.sandbox, self.data_path, self.config, modules) for _ in range(self.jobs)]
+        ctx = TrialContext(modules, oof_dir=self.oof_dir, oof_in_study=rdb)
+        scheduler = Scheduler(study, slots, ctx, self.n_trials, self.hard_deadline,
+                              journal=None if rdb else self.storage_path,
+                              on_finished=lambda t: self._on_finished(study, t), trial_fn=ProxyTrial(self.pruning))
+        start = time.monotonic()
         try:
-            while len(study.get_trials(states=(TrialState.COMPLETE, TrialState.FAIL))) < self.n_trials:
-                remaining = self._stop_at(study) - time.monotonic()
-                if remaining <= max(1.0, self._typical_duration(study)):  # a trial that cannot finish is not started
-                    stopped = "time budget reached"
-                    break
-                trial = study.ask()
-                steps = steps_payload(suggest_pipeline(trial, modules), modules)
-                t0 = time.monotonic()
-                reply, error = await self._evaluate(trial, steps, modules, timeout=remaining)
-                trial.set_user_attr("duration_s", round(time.monotonic() - t0, 3))
-                if reply is None:
-                    trial.set_user_attr("error", error)
-                    study.tell(trial, state=TrialState.FAIL)
-                else:
-                    trial.set_user_attr("std", reply["std"])
-                    trial.set_user_attr("fold_scores", reply["fold_scores"])
-                    self._save_oof(trial.number, reply.get("oof"))
-                    study.tell(trial, reply["score"])
-                rec = record_of(study.trials[trial.number])
-                self.record({"role": self.name, "trial": rec.model_dump()})
-                if self.on_trial:
-                    self.on_trial(rec, study)
+            stopped = await scheduler.run()
+            ss.set_attr(study, "finished", True)  # remote workers stop taking trials
+            self._worker, slots[0].worker = slots[0].worker, None  # the probe reuses a loaded worker
             probe = await self._leakage_probe(study, modules)
         finally:
+            self.evaluated = scheduler.evaluated
+            for slot in slots:
+                await slot.close()
             if self._worker is not None:
                 await self._worker.close()
                 self._worker = None
+            try:
+                ss.set_attr(study, "finished", True)
+            except Exception:  # the storage is gone: workers stop at the deadline anyway
+                log.warning("could not mark the study finished", exc_info=True)
+        if rdb:
+            self._fetch_remote_oof(study)
         complete = study.get_trials(states=(TrialState.COMPLETE,))
         if not complete:
             failed = study.get_trials(states=(TrialState.FAIL,))
@@ -168,12 +151,13 @@ class OptimizerAgent(Role[OptimizeRequest, StudyResult]):
             errors = sorted({(t.user_attrs.get("error") or "unknown error")[:300] for t in failed})
             raise RuntimeError(f"no trial completed ({stopped}); {len(failed)} failed, e.g.: {errors[:3]}")
         best = study.best_trial
-        records = [record_of(t) for t in study.get_trials(states=(TrialState.COMPLETE, TrialState.FAIL))]
+        records = [record_of(t) for t in study.get_trials(states=(TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED))]
         members, ens_score = self._ensemble(records, probe_s=0.0)
         return StudyResult(best_params=best.params, best_score=float(best.value), best_std=best.user_attrs.get("std", 0.0),
                            direction="minimize" if self.config["metric"] in runtime.MINIMIZE else "maximize",
                            trials=records, stopped_because=stopped, elapsed_s=time.monotonic() - start,
-                           leakage_probe=probe, ensemble=members, ensemble_score=ens_score)
+                           leakage_probe=probe, ensemble=members, ensemble_score=ens_score, pruning=self.pruning.enabled,
+                           proxy_stats=proxy_stats(records, maximize=self.config["metric"] not in runtime.MINIMIZE))
 
     async def _leakage_probe(self, study: optuna.Study, modules: list[VerifiedModule]) -> dict[str, Any] | None:
         """Re-run the best pipeline on a permuted target (3 folds): its score must fall to chance."""

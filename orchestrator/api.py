@@ -10,6 +10,7 @@ from autogen_core.models import ChatCompletionClient
 from t2ml.agents.messages import TaskSpec
 from t2ml.errors import ConfigError, DataError, SandboxError, T2MLError
 
+from . import distributed
 from .config import EventHandler, RunConfig, RunSummary, parse_duration
 from .runfolder import RunFolder
 from .runner import Run
@@ -30,7 +31,8 @@ def task_text(task: str) -> str:
 def run(task: str, data: str, test: str | None = None, *, target: str | None = None, metric: str | None = None,
         time_budget: str | float = 300, trials: int = 60, seed: int = 0, folds: int = 5, model: str = "builtin",
         sandbox: str = "auto", out: str = "runs", name: str | None = None, drop: list[str] | None = None, prune: bool = True,
-        on_event: EventHandler | None = None, client: ChatCompletionClient | None = None) -> RunSummary:
+        on_event: EventHandler | None = None, client: ChatCompletionClient | None = None, jobs: int = 1,
+        storage: str | None = None, study: str | None = None) -> RunSummary:
     """Turn a task description and a training file into a tested, optimized program in a new run folder.
 
     ``drop`` names columns to leave out; ``prune=False`` gives every trial the full evaluation (no proxies). ``on_event`` receives progress events (``t2ml.Event``).
@@ -48,8 +50,9 @@ def run(task: str, data: str, test: str | None = None, *, target: str | None = N
     config = RunConfig(task=spec, model=model, sandbox=sandbox, out=out, name=name, prune=prune)
     folder = RunFolder.create(Path(out), spec.text, name)
     try:
+        storage_url = distributed.attach(config, folder, storage, study, jobs)  # jobs/storage: see distributed.py
         folder.write_json("run.json", {"config": config.model_dump(mode="json")})
-        return _execute(Run(config, folder, on_event, client=client))
+        return _execute(Run(config, folder, on_event, client=client, storage_url=storage_url))
     except (DataError, ConfigError, SandboxError):
         if not folder.done("profile"):  # rejected input: remove the folder this call just created
             shutil.rmtree(folder.path, ignore_errors=True)
@@ -66,11 +69,14 @@ def _execute(run_obj: Run) -> RunSummary:
 
 
 def resume(run_dir: str, on_event: EventHandler | None = None, client: ChatCompletionClient | None = None,
-           time_budget: str | float | None = None, trials: int | None = None) -> RunSummary:
+           time_budget: str | float | None = None, trials: int | None = None, jobs: int | None = None,
+           storage: str | None = None) -> RunSummary:
     """Continue a run that was interrupted: finished stages and trials are not redone.
 
     Without ``time_budget`` it gets the time it had left (at least a quarter of its budget); with it,
-    a fresh budget of that length. ``trials`` raises or lowers the total number of trials.
+    a fresh budget of that length. ``trials`` raises or lowers the total number of trials. ``jobs``
+    changes how many trials run at once; ``storage`` gives the run's PostgreSQL URL again with its
+    password (run.json keeps it without; else PGPASSWORD or ~/.pgpass is used).
     """
     folder = RunFolder.open(Path(run_dir))
     config = RunConfig.model_validate(folder.read_json("run.json")["config"])
@@ -80,8 +86,9 @@ def resume(run_dir: str, on_event: EventHandler | None = None, client: ChatCompl
         config.task.time_budget_s, elapsed = parse_duration(time_budget), 0.0
     if trials is not None:
         config.task.trials = trials
+    storage_url = distributed.reattach(config, storage, jobs)
     if time_budget is not None or trials is not None:
         for stage in ("optimize", "export"):  # let the search continue under the new limits
             folder.file("state", f"{stage}.json").unlink(missing_ok=True)
         folder.write_json("run.json", {**folder.read_json("run.json"), "config": config.model_dump(mode="json")})
-    return _execute(Run(config, folder, on_event, elapsed_before=elapsed, client=client))
+    return _execute(Run(config, folder, on_event, elapsed_before=elapsed, client=client, storage_url=storage_url))

@@ -124,6 +124,9 @@ def cli(verbose: bool) -> None:
 @click.option("--sandbox", type=click.Choice(SANDBOXES), default="auto", show_default=True)
 @click.option("--out", default="runs", show_default=True, help="Folder that receives the run folder.")
 @click.option("--name", help="Name of the run folder (default: time stamp + task words).")
+@click.option("--jobs", type=int, help="Trials run at once on this machine, each in its own sandboxed worker.  [default: 1]")
+@click.option("--storage", help="postgresql://USER@HOST:PORT/DB: share the study with `t2ml worker` processes (password: URL, PGPASSWORD or ~/.pgpass).")
+@click.option("--study", help="The study's name in --storage (default: the run folder's name).")
 @click.option("--resume", "resume_dir", help="Continue an interrupted run from its folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print a one-line JSON summary instead.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
@@ -134,15 +137,15 @@ def run(task: str | None, data: str | None, resume_dir: str | None, as_json: boo
     progress = _progress(quiet or as_json)
     if resume_dir:
         ctx = click.get_current_context()
-        ignored = [f"--{k.replace('_', '-')}" for k in opts if k not in ("time_budget", "trials")
+        ignored = [f"--{k.replace('_', '-')}" for k in opts if k not in ("time_budget", "trials", "jobs", "storage")
                    and ctx.get_parameter_source(k) == click.core.ParameterSource.COMMANDLINE]
         if task or data or ignored:
             err.print("[bold red]error:[/] with --resume the task, data and settings come from the run folder: "
                       f"{', '.join((['TASK'] if task else []) + (['--data'] if data else []) + ignored)} cannot change")
-            err.print("  [yellow]hint:[/] only --time-budget and --trials can be given again (to extend the run)")
+            err.print("  [yellow]hint:[/] only --time-budget, --trials, --jobs and --storage (the same URL) can be given again")
             sys.exit(2)
-        _guard(lambda: resume(resume_dir, on_event=progress, time_budget=opts["time_budget"], trials=opts["trials"]),
-               as_json)
+        _guard(lambda: resume(resume_dir, on_event=progress, time_budget=opts["time_budget"], trials=opts["trials"],
+                              jobs=opts["jobs"], storage=opts["storage"]), as_json)
         return
     if not task or not data:
         err.print("[bold red]error:[/] give a TASK and --data (or --resume RUN_DIR)")
@@ -155,8 +158,36 @@ def run(task: str | None, data: str | None, resume_dir: str | None, as_json: boo
         opts["trials"] = 60 if opts["trials"] is None else opts["trials"]
         opts["drop"] = list(opts["drop"])
         opts["prune"] = not opts.pop("no_prune")
+        opts["jobs"] = 1 if opts["jobs"] is None else opts["jobs"]
         return run_api(task, data, opts.pop("test"), on_event=progress, **opts)
     _guard(go, as_json)
+
+
+@cli.command()
+@click.option("--storage", required=True, help="The coordinator's postgresql://USER@HOST:PORT/DB (password: URL, PGPASSWORD or ~/.pgpass).")
+@click.option("--study", required=True, help="The study's name (printed by the coordinator).")
+@click.option("--data", help="This machine's copy of the training file (default: the coordinator's path).")
+@click.option("--jobs", default=1, show_default=True, type=int, help="Trials this worker runs at once.")
+@click.option("--sandbox", type=click.Choice(SANDBOXES), default="auto", show_default=True)
+@click.option("--wait", "wait_s", default=60.0, show_default=True, type=float, help="Seconds to wait for the study to be published.")
+@click.option("--json", "as_json", is_flag=True, help="Print a one-line JSON summary instead.")
+def worker(as_json: bool, **opts: Any) -> None:
+    """Evaluate trials of a coordinator's study (t2ml run --storage URL) until it is finished."""
+    from .worker import run_worker
+
+    try:
+        summary = run_worker(**opts)
+    except T2MLError as exc:
+        _fail(exc, as_json)
+    except KeyboardInterrupt:
+        err.print("[bold red]interrupted.[/] Trials this worker was running are failed by the study's heartbeat check.")
+        sys.exit(130)
+    if as_json:
+        click.echo(json.dumps({"ok": True, **summary.model_dump(mode="json")}))
+    else:
+        Console(highlight=False, soft_wrap=True).print(
+            f"worker: evaluated {len(summary.evaluated)} trial(s) of study {escape(summary.study)} "
+            f"({escape(summary.stopped_because)}); sandbox: {summary.sandbox}")
 
 
 _MARK = {True: ("green", "ok"), False: ("red", "MISSING"), None: ("dim", "optional")}

@@ -22,6 +22,9 @@ class RunConfig(BaseModel):
     max_repair_rounds: int = 2
     prune: bool = True  # proxies + fold-wise pruning of trials (CLI --no-prune turns it off)
     sample_rows: int = 400
+    jobs: int = 1  # trials this process runs at once (--jobs), each in its own sandboxed worker
+    storage: str | None = None  # PostgreSQL URL WITHOUT its password (--storage); None: study.log in the run folder
+    study: str | None = None  # the study's name in --storage (default: the run folder's name)
 
 
 class Event(BaseModel):

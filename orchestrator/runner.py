@@ -32,8 +32,10 @@ TESTING_SHARE = 0.4  # after this share of the budget, only each module's prefer
 
 class Run:
     def __init__(self, config: RunConfig, folder: RunFolder, on_event: EventHandler | None = None,
-                 elapsed_before: float = 0.0, client: ChatCompletionClient | None = None) -> None:
+                 elapsed_before: float = 0.0, client: ChatCompletionClient | None = None,
+                 storage_url: str | None = None) -> None:
         self.config, self.folder = config, folder
+        self.storage_url = storage_url or config.storage  # with its password when given (never saved)
         self.on_event = on_event or (lambda e: None)
         self.started = time.monotonic() - elapsed_before
         self.deadline = self.started + config.task.time_budget_s
@@ -153,8 +155,12 @@ class Run:
 
         self.emit("optimize", f"searching {sum(len(m.candidates) for m in modules)} variants over {len(modules)} modules",
                   trial=0, n_trials=n)
+        if self.config.storage:
+            self.emit("optimize", f"study {self.config.study!r} in {self.config.storage}: add workers with "
+                      f"`t2ml worker --storage {self.config.storage} --study {self.config.study} --data PATH`")
         optimizer = OptimizerAgent(self.sandbox, Path(profile.path), config, self.folder.file("study.log"), n,
-                                   self.deadline, on_trial=on_trial, record=self.record)
+                                   self.deadline, on_trial=on_trial, record=self.record, jobs=self.config.jobs,
+                                   storage_url=self.storage_url, study_name=self.config.study or "t2ml")
         try:
             result: StudyResult = await self.send("orchestrator", optimizer, OptimizeRequest(graph=graph, modules=modules))
         except RuntimeError as exc:
