@@ -26,8 +26,8 @@ class PruneSettings(BaseModel):
     enabled: bool = True
     proxies: list[str] = Field(default_factory=lambda: ["low_fidelity", "naswot", "synflow", "grad_norm"])
     warmup_trials: int = 6  # never pruned before this many trials completed: their proxies measure tau
-    proxy_keep: float = 0.4  # step 0: go on only if the proxy is within this best share of completed trials'
-    fold_keep: float = 0.4  # steps 1..k: the same for the running mean of the fold scores
+    proxy_keep: float = 0.35  # step 0: go on only if the proxy is within this best share of completed trials'
+    fold_keep: float = 0.35  # steps 1..k: the same for the running mean of the fold scores
     min_peers: int = 4  # fewer completed trials to compare with: no pruning at that step
 
 

@@ -67,7 +67,10 @@ class ProxyTrial:
             return
         except _Stop as stop:
             if stop.state == TrialState.PRUNED and slot.worker is not None:
-                await slot.worker.request({"op": "forget", "key": key}, timeout_s=10)
+                try:  # free the pruned trial's out-of-fold predictions in the worker
+                    await slot.worker.request({"op": "forget", "key": key}, timeout_s=10)
+                except (WorkerTimeout, WorkerCrashed):
+                    slot.worker = None
             self._end(study, trial, start, stop.state, stop.error)
             return
         trial.set_user_attr("std", reply["std"])

@@ -1,19 +1,22 @@
 """Proxy pruning, measured: the same seed and number of trials with and without pruning, side by side.
 
-    python -m benchmarks.proxies [--trials 30] [--datasets titanic,credit,penguins] [--seed 0]
+    python -m benchmarks.proxies [--trials 30] [--datasets titanic,credit,penguins] [--seed 0] [--work DIR]
 
 Per dataset, two t2ml runs (training rows only; the held-out rows are never used) with a time budget
 large enough that the trial count, not the clock, ends the search: `--no-prune` and the default.
 Prints and writes benchmarks/PROXIES.md: total evaluation time (sum over trials of proxy + folds),
 its ratio, the final CV score of the exported program and the relative loss, how many trials were
 pruned, and per proxy its Kendall tau with the full score and its cost as a share of a full evaluation.
-Not a timed test: the numbers depend on the machine and its load.
+Not a timed test: the numbers depend on the machine and its load. Run folders stay in --work
+(default: a temporary folder); a finished `--no-prune` run found there is reused (same seed and
+trials give the same search), so tuning the pruning settings re-runs only the pruned side.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import platform
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -30,9 +33,14 @@ def one_run(dataset: str, train: Path, trials: int, seed: int, prune: bool, out:
 
     d = DATASETS[dataset]
     start = time.monotonic()
-    summary = t2ml.run(d.description, str(train), target=d.target, trials=trials, seed=seed, time_budget="60m",
-                       sandbox="local", out=str(out), name=f"{dataset}-{'prune' if prune else 'full'}", prune=prune)
-    study = json.loads((Path(summary.run_dir) / "state" / "optimize.json").read_text())
+    name = f"{dataset}-{'prune' if prune else 'full'}-t{trials}-s{seed}"
+    if not prune and (out / name / "state" / "export.json").is_file():
+        summary = t2ml.RunSummary.model_validate_json((out / name / "state" / "export.json").read_text())
+    else:
+        shutil.rmtree(out / name, ignore_errors=True)
+        summary = t2ml.run(d.description, str(train), target=d.target, trials=trials, seed=seed, time_budget="60m",
+                           sandbox="local", out=str(out), name=name, prune=prune)
+    study = json.loads((out / name / "state" / "optimize.json").read_text())
     trials_ = study["trials"]
     return {"cv": summary.cv_score, "metric": summary.metric, "direction": study["direction"],
             "eval_s": sum(t["duration_s"] for t in trials_), "n": len(trials_),
@@ -96,11 +104,14 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--datasets", default="titanic,credit,penguins")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--work", help="folder for the run folders (kept; finished --no-prune runs are reused)")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="t2ml-proxies-") as tmp:
+        work = Path(args.work or tmp)
+        work.mkdir(parents=True, exist_ok=True)
         for name in args.datasets.split(","):
-            rows.append(compare(name, args.trials, args.seed, Path(tmp)))
+            rows.append(compare(name, args.trials, args.seed, work))
             print(table(rows[-1:]), flush=True)
     print(write(rows, args))
 
