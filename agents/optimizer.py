@@ -10,7 +10,6 @@ from typing import Any, Callable
 import numpy as np
 import optuna
 from autogen_core import CancellationToken
-from optuna.storages import RDBStorage
 from optuna.trial import TrialState
 
 from t2ml.sandbox import Limits, Sandbox, Worker, WorkerCrashed, WorkerTimeout
@@ -112,7 +111,7 @@ class OptimizerAgent(Role[OptimizeRequest, StudyResult]):
     async def handle(self, payload: OptimizeRequest, cancellation_token: CancellationToken) -> StudyResult:
         modules = payload.modules
         study = open_study(self.storage_url or self.storage_path, self.config["metric"], self.config["seed"], self.study_name)
-        rdb = isinstance(study._storage, RDBStorage)
+        rdb = ss.rdb_of(study._storage) is not None
         if not rdb:  # one process owns a journal: its RUNNING trials died with it (PostgreSQL: heartbeats decide)
             self._fail_stale(study)
         if not study.trials:

@@ -13,13 +13,14 @@ import logging
 import os
 import socket
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 import numpy as np
 import optuna
-from optuna.storages import RDBStorage, fail_stale_trials
+from optuna.storages import fail_stale_trials
 from optuna.trial import FrozenTrial, TrialState
 
 from t2ml.sandbox import Limits, Sandbox, Worker, WorkerCrashed, WorkerTimeout
@@ -146,7 +147,7 @@ class Scheduler:
         self.hard_deadline, self.journal, self.trial_fn = hard_deadline, journal, trial_fn
         self.on_finished, self.stop_requested, self.wait_for_others = on_finished, stop_requested, wait_for_others
         self.storage = study._storage
-        self.rdb = isinstance(self.storage, RDBStorage)
+        self.rdb = ss.rdb_of(self.storage) is not None
         self.running: dict[asyncio.Task, tuple[EvalSlot, optuna.Trial]] = {}
         self.evaluated: list[int] = []  # trial numbers this process ran
         self._seen = {t.number for t in study.get_trials(deepcopy=False, states=ss.FINISHED)}
@@ -157,7 +158,9 @@ class Scheduler:
         with ss.reservation_lock(self.storage, self.study.study_name, self.journal):
             if ss.count(self.study, ss.USED) >= self.n_trials:
                 return None
-            trial = self.study.ask()
+            with warnings.catch_warnings():  # "heartbeat is supposed to be used with Study.optimize": we beat ourselves
+                warnings.simplefilter("ignore", UserWarning)
+                trial = self.study.ask()
             trial.set_user_attr("process", PROCESS)  # who evaluates it (the report, the tests)
             if self.rdb:
                 self.storage.record_heartbeat(trial._trial_id)
@@ -168,7 +171,9 @@ class Scheduler:
         if self.rdb and now - self._last_beat >= ss.HEARTBEAT_S:
             for _, trial in self.running.values():
                 self.storage.record_heartbeat(trial._trial_id)
-            fail_stale_trials(self.study)  # trials of processes that died
+            with warnings.catch_warnings():  # flagged experimental upstream
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                fail_stale_trials(self.study)  # trials of processes that died
             self._last_beat = now
         if self.on_finished is not None:
             for t in self.study.get_trials(deepcopy=False, states=ss.FINISHED):

@@ -59,13 +59,21 @@ def redact(url: str) -> str:
     return f"{scheme}://{creds.split(':', 1)[0]}@{host}"
 
 
+def rdb_of(storage: BaseStorage) -> RDBStorage | None:
+    """The RDBStorage behind ``storage`` (Optuna wraps it in a cache inside a Study), else None."""
+    inner = getattr(storage, "_backend", storage)
+    return inner if isinstance(inner, RDBStorage) else None
+
+
 def open_storage(storage: str | Path) -> BaseStorage:
     """A journal file (path) or PostgreSQL (URL, with heartbeats so dead workers' trials are failed)."""
     if not is_url(storage):
         return JournalStorage(JournalFileBackend(str(storage)))
     url = normalize_url(str(storage))
     try:
-        return RDBStorage(url, engine_kwargs={"pool_pre_ping": True}, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S)
+        with warnings.catch_warnings():  # heartbeat_interval is flagged experimental upstream
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return RDBStorage(url, engine_kwargs={"pool_pre_ping": True}, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S)
     except Exception as exc:  # sqlalchemy/psycopg errors: bad host, password, database
         reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
         raise ConfigError(f"cannot open the study storage {redact(str(storage))}: {reason}",
@@ -119,10 +127,11 @@ def count(study: optuna.Study, states: tuple[TrialState, ...]) -> int:
 @contextlib.contextmanager
 def reservation_lock(storage: BaseStorage, study_name: str, journal: Path | None) -> Iterator[None]:
     """Held while a process counts the trials and asks a new one, so the budget is never overshot."""
-    if isinstance(storage, RDBStorage):
+    rdb = rdb_of(storage)
+    if rdb is not None:
         import sqlalchemy
 
-        with storage.engine.connect() as conn, conn.begin():
+        with rdb.engine.connect() as conn, conn.begin():
             conn.execute(sqlalchemy.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": "t2ml:" + study_name})
             yield
         return
