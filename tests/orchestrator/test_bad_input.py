@@ -215,7 +215,7 @@ def test_resume_on_something_that_is_not_a_run_folder(run_cli, tmp_path, make):
 
 def test_resume_refuses_settings_it_would_ignore(run_cli, tmp_path):
     assert_bad_input(run_cli("--resume", tmp_path, "--data", TITANIC, "--metric", "f1"),
-                     "--data, --metric cannot change", "--time-budget and --trials")
+                     "--data, --metric cannot change", "--time-budget, --trials")
 
 
 def test_drop_of_an_unknown_column_is_refused(run_cli):
