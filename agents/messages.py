@@ -135,6 +135,7 @@ class CodeRequest(BaseModel):
     upstream: list[ModuleSpec]
     profile: DataProfile
     feedback: TestFeedback | None = None
+    sample_rows: list[dict[str, Any]] | None = None  # a few raw rows, unless the user said --no-data-sample
 
 
 class ModuleCandidate(BaseModel):
@@ -159,7 +160,8 @@ class CandidateBatch(BaseModel):
 
     module: str
     candidates: list[ModuleCandidate]
-    rejected: dict[str, str] = Field(default_factory=dict)
+    rejected: dict[str, str] = Field(default_factory=dict)  # variant -> why it was rejected before testing
+    notes: list[str] = Field(default_factory=list)
 
 
 class CheckResult(BaseModel):
@@ -213,6 +215,7 @@ class VerifiedModule(BaseModel):
     spec: ModuleSpec
     candidates: list[ModuleCandidate]
     excluded: dict[str, str] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)
 
 
 class OptimizeRequest(BaseModel):

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
-
 import networkx as nx
 from autogen_core import CancellationToken
 from autogen_core.models import AssistantMessage, ChatCompletionClient, SystemMessage, UserMessage
 from pydantic import ValidationError
+
+from t2ml.errors import ModelBudgetExhausted
 
 from ._base import Recorder, Role, parse_json_answer, render_prompt
 from .clients.builtin import plan as builtin_plan
@@ -50,23 +50,31 @@ class PlannerAgent(Role[PlanRequest, ModuleGraph]):
 
     async def handle(self, payload: PlanRequest, cancellation_token: CancellationToken) -> ModuleGraph:
         request = {"role": "planner", "task": payload.task.text, "profile": payload.profile.model_dump()}
-        prompt = render_prompt("planner", task_text=payload.task.text, request=request,
-                               schema=ModuleGraph.model_json_schema())
+        schema = ModuleGraph.model_json_schema()
+        prompt = render_prompt("planner", task_text=payload.task.text, request=request, schema=schema)
         messages: list = [SystemMessage(content="You plan machine-learning programs. Answer in JSON."),
                           UserMessage(content=prompt, source="orchestrator")]
-        error = ""
+        settings = getattr(self.client, "settings", None)
+        extra = ({"response_format": {"type": "json_schema", "json_schema": {"name": "ModuleGraph", "schema": schema}}}
+                 if settings is not None and settings.structured_output else {})
+        json_mode = None if extra or (settings is not None and not settings.json_output) else True
+        why = f"the model's plan stayed invalid after {self.max_retries + 1} attempts"
         for attempt in range(self.max_retries + 1):
-            result = await self.client.create(messages, json_output=True, cancellation_token=cancellation_token)
-            self.record({"role": self.name, "attempt": attempt, "request": prompt if attempt == 0 else error,
-                         "response": result.content, "usage": asdict(result.usage)})
+            try:
+                result = await self.client.create(messages, json_output=json_mode, extra_create_args=extra,
+                                                  cancellation_token=cancellation_token)
+            except ModelBudgetExhausted as exc:
+                why = f"no model plan: {exc.message}"
+                break
             try:
                 graph = ModuleGraph.model_validate(parse_json_answer(str(result.content)))
                 return validate_graph(graph)
             except (ValueError, ValidationError) as exc:
                 error = f"Your plan was invalid: {exc}. Answer again with corrected JSON only."
+                self.record({"role": self.name, "event": "invalid_plan", "attempt": attempt, "error": str(exc)[:2000]})
                 messages += [AssistantMessage(content=str(result.content), source=self.name),
                              UserMessage(content=error, source="orchestrator")]
-        log.warning("planner output stayed invalid after %d attempts; using the built-in planner", self.max_retries + 1)
+        log.warning("%s; using the built-in planner", why)
         graph = builtin_plan(payload.profile)
-        graph.rationale.append("the model's plan stayed invalid; the built-in planner took over")
+        graph.rationale.append(f"{why}: the built-in planner took over")
         return validate_graph(graph)

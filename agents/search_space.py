@@ -54,19 +54,21 @@ def default_params(cand: ModuleCandidate) -> dict[str, Any]:
 
 
 def warm_start_params(modules: list[VerifiedModule]) -> list[dict[str, Any]]:
-    """First trials: every model variant once at its defaults, the other modules at their first
-    (preferred) variant with default hyperparameters."""
+    """First trials: the preferred model variant at its defaults, then every model-written variant
+    (of any module) once, so each gets measured, then the other model variants, each with the other
+    modules at their first (preferred) variant and default hyperparameters."""
     base: dict[str, Any] = {}
     for vm in modules:
         base[f"{vm.module}.variant"] = vm.candidates[0].variant
         base.update(default_params(vm.candidates[0]))
+
+    def swap(vm: VerifiedModule, cand: Any) -> dict[str, Any]:
+        params = {k: v for k, v in base.items() if not k.startswith(f"{vm.module}.")}
+        return {**params, f"{vm.module}.variant": cand.variant, **default_params(cand)}
+
     model = next((vm for vm in modules if vm.spec.stage == "model"), None)
-    if model is None:
-        return [base]
-    out = []
-    for cand in model.candidates:
-        params = {k: v for k, v in base.items() if not k.startswith(f"{model.module}.")}
-        params[f"{model.module}.variant"] = cand.variant
-        params.update(default_params(cand))
-        out.append(params)
-    return out
+    first = [swap(model, model.candidates[0])] if model is not None else [base]
+    written = [swap(vm, c) for vm in modules for c in vm.candidates
+               if c.provenance.startswith("llm:") and c is not vm.candidates[0]]
+    rest = [swap(model, c) for c in model.candidates[1:] if not c.provenance.startswith("llm:")] if model else []
+    return first + written + rest

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from autogen_core.models import ChatCompletionClient
 
+from t2ml.agents.clients.settings import ModelSettings, load_settings
 from t2ml.agents.messages import TaskSpec
 from t2ml.errors import ConfigError, DataError, SandboxError, T2MLError
 
@@ -31,13 +32,16 @@ def task_text(task: str) -> str:
 def run(task: str, data: str, test: str | None = None, *, target: str | None = None, metric: str | None = None,
         time_budget: str | float = 300, trials: int = 60, seed: int = 0, folds: int = 5, model: str = "builtin",
         sandbox: str = "auto", out: str = "runs", name: str | None = None, drop: list[str] | None = None, prune: bool = True,
-        on_event: EventHandler | None = None, client: ChatCompletionClient | None = None, jobs: int = 1,
-        storage: str | None = None, study: str | None = None) -> RunSummary:
+        on_event: EventHandler | None = None, client: ChatCompletionClient | None = None,
+        llm: ModelSettings | None = None, jobs: int = 1, storage: str | None = None,
+        study: str | None = None) -> RunSummary:
     """Turn a task description and a training file into a tested, optimized program in a new run folder.
 
     ``drop`` names columns to leave out; ``prune=False`` gives every trial the full evaluation (no proxies). ``on_event`` receives progress events (``t2ml.Event``).
     ``client`` replaces the model client named by ``model`` (any autogen ChatCompletionClient);
-    ``model`` then only labels the variants it writes.
+    ``model`` then only labels the variants it writes, and "builtin" means the client speaks the
+    built-in JSON protocol (extract_request) rather than writing code as a language model does. ``llm`` gives every model setting at once
+    (see ``t2ml.agents.clients.settings.ModelSettings``; default: ``model`` plus t2ml.toml).
     """
     if trials < 1:
         raise ConfigError(f"--trials must be at least 1, got {trials}", hint="e.g. --trials 60 (the time budget may stop earlier)")
@@ -47,7 +51,8 @@ def run(task: str, data: str, test: str | None = None, *, target: str | None = N
                     test_path=str(Path(test).resolve()) if test and Path(test).exists() else test,
                     target=target, metric=metric, time_budget_s=parse_duration(time_budget), trials=trials,
                     seed=seed, folds=folds, drop=list(drop or []))
-    config = RunConfig(task=spec, model=model, sandbox=sandbox, out=out, name=name, prune=prune)
+    settings = llm or (ModelSettings(model=model) if client is not None else load_settings(model=model))
+    config = RunConfig(task=spec, llm=settings, sandbox=sandbox, out=out, name=name, prune=prune)
     folder = RunFolder.create(Path(out), spec.text, name)
     try:
         storage_url = distributed.attach(config, folder, storage, study, jobs)  # jobs/storage: see distributed.py

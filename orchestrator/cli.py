@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from t2ml.errors import T2MLError
+from t2ml.errors import ModelBudgetExhausted, T2MLError
 from t2ml.sandbox.factory import CHOICES as SANDBOXES
 
 from .config import Event, RunSummary
@@ -48,6 +48,11 @@ def _summary(s: RunSummary) -> None:
         out.print("pipeline: " + " -> ".join(f"{m}={v}" for m, v in s.modules.items()))
     if s.excluded:
         out.print(f"excluded variants: {', '.join(s.excluded)} (see report)")
+    if s.model != "builtin":
+        total = s.llm_usage.get("total", {})
+        out.print(f"model {escape(s.model)}: {total.get('calls', 0):.0f} calls ({total.get('cached_calls', 0):.0f} cached), "
+                  f"{total.get('tokens', 0):.0f} tokens, cost {total.get('cost', 0.0):.4f}; model-written variants: "
+                  + (", ".join(f"{k} {v.split(';')[0]}" for k, v in s.llm_variants.items()) or "none"))
     out.print(f"program:     {escape(s.program)}\nreport:      {escape(s.report)}")
     if s.predictions:
         out.print(f"predictions: {escape(s.predictions)}")
@@ -98,6 +103,9 @@ def _guard(fn: Callable[[], RunSummary], as_json: bool) -> None:
         click.echo(json.dumps({"ok": True, **summary.model_dump(mode="json")}))
     else:
         _summary(summary)
+    if summary.model_budget_exhausted:  # a program was written, but not with the model calls asked for
+        err.print(f"[yellow]model budget:[/] {escape(summary.model_budget_exhausted)}; exit status {ModelBudgetExhausted.exit_code}")
+        sys.exit(ModelBudgetExhausted.exit_code)
 
 
 @click.group()
@@ -119,7 +127,12 @@ def cli(verbose: bool) -> None:
 @click.option("--trials", type=int, help="Maximum number of optimization trials.  [default: 60]")
 @click.option("--folds", default=5, show_default=True, type=int, help="Cross-validation folds.")
 @click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--model", default="builtin", show_default=True, help="builtin, or openai:MODEL for an OpenAI-compatible server.")
+@click.option("--model", help="builtin, or openai:MODEL for any OpenAI-compatible server.  [default: builtin, or t2ml.toml]")
+@click.option("--base-url", help="The server's URL, e.g. http://localhost:11434/v1 (default: $OPENAI_BASE_URL).")
+@click.option("--max-tokens", type=int, help="Hard limit on model tokens (prompt + completion) for the run.")
+@click.option("--max-cost", type=float, help="Hard limit on model cost (needs prices in t2ml.toml).")
+@click.option("--no-data-sample", is_flag=True, help="Coders see the data profile only, no sample rows.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML file with a [model] table (default: ./t2ml.toml).")
 @click.option("--no-prune", is_flag=True, help="Give every trial the full evaluation: no proxies, no pruning after a fold.")
 @click.option("--sandbox", type=click.Choice(SANDBOXES), default="auto", show_default=True)
 @click.option("--out", default="runs", show_default=True, help="Folder that receives the run folder.")
@@ -132,6 +145,8 @@ def cli(verbose: bool) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def run(task: str | None, data: str | None, resume_dir: str | None, as_json: bool, quiet: bool, **opts: Any) -> None:
     """Run TASK (text, or a .md file) on --data and write a run folder."""
+    from t2ml.agents.clients.settings import load_settings
+
     from .api import resume, run as run_api
 
     progress = _progress(quiet or as_json)
@@ -159,7 +174,10 @@ def run(task: str | None, data: str | None, resume_dir: str | None, as_json: boo
         opts["drop"] = list(opts["drop"])
         opts["prune"] = not opts.pop("no_prune")
         opts["jobs"] = 1 if opts["jobs"] is None else opts["jobs"]
-        return run_api(task, data, opts.pop("test"), on_event=progress, **opts)
+        llm = load_settings(opts.pop("config_file"), model=opts.pop("model"), base_url=opts.pop("base_url"),
+                            max_tokens=opts.pop("max_tokens"), max_cost=opts.pop("max_cost"),
+                            data_sample=False if opts.pop("no_data_sample") else None)
+        return run_api(task, data, opts.pop("test"), on_event=progress, llm=llm, **opts)
     _guard(go, as_json)
 
 

@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, Field
 
+from t2ml.agents.clients.settings import ModelSettings
 from t2ml.agents.messages import TaskSpec
 from t2ml.errors import ConfigError
 
@@ -15,7 +16,7 @@ WATCHDOG_GRACE_S = 8.0  # a run is cut at its time budget + this, whatever it is
 
 class RunConfig(BaseModel):
     task: TaskSpec
-    model: str = "builtin"
+    llm: ModelSettings = Field(default_factory=ModelSettings)
     sandbox: str = "auto"
     out: str = "runs"
     name: str | None = None
@@ -62,6 +63,10 @@ class RunSummary(BaseModel):
     model_file: str | None = None
     consistent: bool = True
     stage_seconds: dict[str, float] = Field(default_factory=dict)
+    model: str = "builtin"
+    llm_usage: dict[str, dict[str, float]] = Field(default_factory=dict)  # per role, and "total"
+    llm_variants: dict[str, str] = Field(default_factory=dict)  # module/variant -> passed, excluded (why), best score
+    model_budget_exhausted: str | None = None  # why model calls stopped early (the CLI then exits with 7)
 
 
 def parse_duration(text: str | float | int) -> float:

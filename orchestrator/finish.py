@@ -18,6 +18,7 @@ from t2ml.versions import installed
 from t2ml.templates.program import runtime
 
 from .config import WATCHDOG_GRACE_S, RunSummary
+from .report_llm import llm_outcomes
 from .export import render_program
 from .report import write_report
 
@@ -90,12 +91,15 @@ async def export_and_report(run: "Run", profile: DataProfile, graph: ModuleGraph
         predictions=str(folder.file("predictions.csv")) if "predictions.csv" in result.files else None,
         model_file=str(folder.file("model.joblib")) if "model.joblib" in result.files else None,
         consistent=consistent, stage_seconds={**run.stage_seconds,
-                                              "export": round(time.monotonic() - run._lap_start, 1)})
+                                              "export": round(time.monotonic() - run._lap_start, 1)},
+        model=run.config.llm.model, llm_usage=run.gateway.ledger.summary(), llm_variants=llm_outcomes(modules, study),
+        model_budget_exhausted=run.gateway.ledger.exhausted)
     write_report(folder.file("report.md"), task, profile, graph, modules, study, summary, checks)
     run_json = folder.read_json("run.json")
     run_json.update(versions=versions(), result=summary.model_dump(mode="json"), sandbox=run.sandbox.name,
                     pruning={"enabled": study.pruning, "pruned_trials": sum(t.state == "PRUNED" for t in study.trials),
                              "proxies": [s.model_dump() for s in study.proxy_stats]},
+                    llm_usage=summary.llm_usage,
                     sandbox_warnings=run.sandbox.warnings)
     folder.write_json("run.json", run_json)
     folder.save_stage("export", summary)

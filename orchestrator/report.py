@@ -9,6 +9,7 @@ from t2ml.agents.messages import DataProfile, ModuleGraph, StudyResult, TaskSpec
 
 from .config import RunSummary
 from .report_proxies import proxy_section
+from .report_llm import llm_section
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ def write_report(path: Path, task: TaskSpec, profile: DataProfile, graph: Module
         rows += [[vm.module, c.variant, c.provenance, "passed contract tests", ""] for c in vm.candidates]
         rows += [[vm.module, v, "", "excluded", why] for v, why in vm.excluded.items()]
     out.append(_table(rows, ["module", "variant", "written by", "status", "why excluded"]))
+    out += llm_section(summary.model, summary.llm_usage, summary.llm_variants, summary.model_budget_exhausted)
     out.append("\n\n## Chosen pipeline\n")
     out.append(_table([[m, summary.modules[m], summary.params.get(m, {})] for m in summary.modules],
                       ["module", "variant", "hyperparameters"]))

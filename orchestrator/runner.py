@@ -13,13 +13,16 @@ from autogen_core import CancellationToken
 from autogen_core.models import ChatCompletionClient
 from pydantic import BaseModel
 
-from t2ml.agents import CoderAgent, OptimizerAgent, PlannerAgent, TesterAgent
-from t2ml.agents.clients import make_client
-from t2ml.agents.messages import (CandidateBatch, CodeRequest, DataProfile, ModuleGraph, OptimizeRequest, PlanRequest,
-                                  StudyResult, TestOutcome, TestRequest, TrialRecord, VerifiedModule)
+from t2ml.agents import OptimizerAgent, PlannerAgent, TesterAgent
+from t2ml.agents.clients import ModelGateway, make_client
+from t2ml.agents.clients.builtin import plan as builtin_plan
+from t2ml.agents.messages import (CandidateBatch, DataProfile, ModuleGraph, OptimizeRequest, PlanRequest, StudyResult,
+                                  TrialRecord, VerifiedModule)
+from t2ml.agents.pruning import PruneSettings
 from t2ml.errors import BudgetExceeded, PipelineError
 from t2ml.sandbox import Sandbox, make_sandbox
 
+from .coding import code_and_test
 from .config import WATCHDOG_GRACE_S, Event, EventHandler, RunConfig, RunSummary
 from .finish import export_and_report
 from .intake import read_table
@@ -40,9 +43,10 @@ class Run:
         self.started = time.monotonic() - elapsed_before
         self.deadline = self.started + config.task.time_budget_s
         if client is not None:  # a caller-supplied model client (extension, tests)
-            self.client, self.provenance = client, f"llm:{config.model}"
+            inner, self.provenance = client, f"llm:{config.llm.model_name}"
         else:
-            self.client, self.provenance = make_client(config.model)
+            inner, self.provenance = make_client(config.llm)
+        self.gateway = ModelGateway(inner, config.llm, record=self.record)
         self.sandbox: Sandbox = make_sandbox(config.sandbox)
 
     # -- plumbing -------------------------------------------------------------------------
@@ -84,59 +88,38 @@ class Run:
         if self.folder.done("plan"):
             return ModuleGraph.model_validate(self.folder.load_stage("plan"))
         self.emit("plan", "planning the module graph")
-        planner = PlannerAgent(self.client, record=self.record)
+        planner = PlannerAgent(self.gateway.for_role("planner"), record=self.record)
         graph: ModuleGraph = await self.send("orchestrator", planner, PlanRequest(task=self.config.task, profile=profile))
         self.folder.write_json("graph.json", graph)
         self.folder.save_stage("plan", graph)
         return graph
 
-    async def stage_code_and_test(self, profile: DataProfile, graph: ModuleGraph) -> list[VerifiedModule]:
+    async def stage_code_and_test(self, profile: DataProfile, graph: ModuleGraph) -> tuple[ModuleGraph, list[VerifiedModule]]:
         if self.folder.done("test"):
-            return [VerifiedModule.model_validate(v) for v in self.folder.load_stage("test")]
+            graph = ModuleGraph.model_validate(self.folder.load_stage("plan"))
+            return graph, [VerifiedModule.model_validate(v) for v in self.folder.load_stage("test")]
         sample_cfg = {**profile.program_config(self.config.task.folds, self.config.task.seed), "sep": ",", "encoding": "utf-8"}
-        budget = self.config.task.time_budget_s
         tester = TesterAgent(self.sandbox, self.folder.file("sample.csv"), sample_cfg, record=self.record,
-                             soft_deadline=self.started + TESTING_SHARE * budget, hard_deadline=self.deadline)
-        verified: dict[str, VerifiedModule] = {}
-        for spec in graph.ordered():
-            self.emit("code", f"module {spec.name}: writing variants")
-            upstream = graph.upstream(spec.name)
-            coder = CoderAgent(spec.name, self.client, self.provenance, record=self.record)
-            request = CodeRequest(spec=spec, upstream=upstream, profile=profile)
-            batch: CandidateBatch = await self.send("orchestrator", coder, request)
-            vm = VerifiedModule(module=spec.name, spec=spec, candidates=[],
-                                excluded={k: f"rejected before testing: {v}" for k, v in batch.rejected.items()})
-            ups = [verified[u.name].candidates[0] for u in upstream if u.name in verified and verified[u.name].candidates]
-            for round_ in range(self.config.max_repair_rounds + 1):
-                if not batch.candidates:
-                    break
-                self._save_sources(batch)
-                self.emit("test", f"module {spec.name}: testing {len(batch.candidates)} variant(s)")
-                outcome: TestOutcome = await self.send(coder.name, tester, TestRequest(
-                    spec=spec, batch=batch, upstream=ups, upstream_specs=upstream))
-                vm.candidates += outcome.passed
-                vm.excluded.update({v: "not tested: the testing share of the time budget was spent" for v in outcome.skipped})
-                for v in [c.variant for c in outcome.passed]:
-                    vm.excluded.pop(v, None)
-                for fb in outcome.feedback:
-                    first = fb.failed_checks[0] if fb.failed_checks else None
-                    vm.excluded[fb.variant] = (f"{first.name}: {first.detail}" if first else (fb.error or "failed"))[:400]
-                if not outcome.feedback or round_ == self.config.max_repair_rounds:
-                    break
-                repaired = []
-                for fb in outcome.feedback:  # feedback goes back to the coder that owns the variant
-                    answer: CandidateBatch = await self.send("tester", coder, request.model_copy(update={"feedback": fb}))
-                    repaired += answer.candidates
-                batch = CandidateBatch(module=spec.name, candidates=repaired)
-            if not vm.candidates:
-                raise PipelineError(f"no variant of module {spec.name!r} passed its contract tests: {vm.excluded}",
-                                    hint=f"see {self.folder.file('transcript.jsonl')} for the failing checks")
-            verified[spec.name] = vm
-        result = list(verified.values())
+                             soft_deadline=self.started + TESTING_SHARE * self.config.task.time_budget_s,
+                             hard_deadline=self.deadline)
+        try:
+            result = await code_and_test(self, profile, graph, tester)
+        except PipelineError as exc:
+            rules = builtin_plan(profile)
+            if self.config.llm.is_builtin or graph.modules == rules.modules:
+                raise
+            # the model's plan could not be implemented: the built-in plan (templates always fit it) takes over
+            rules.rationale.append(f"the model's plan could not be implemented ({exc.message[:300]}); "
+                                   "the built-in planner took over")
+            self.emit("plan", "the model's plan could not be implemented; using the built-in plan")
+            graph = rules
+            self.folder.write_json("graph.json", graph)
+            self.folder.save_stage("plan", graph)
+            result = await code_and_test(self, profile, graph, tester)
         self.folder.save_stage("test", [v.model_dump(mode="json") for v in result])
-        return result
+        return graph, result
 
-    def _save_sources(self, batch: CandidateBatch) -> None:
+    def save_sources(self, batch: CandidateBatch) -> None:
         for cand in batch.candidates:
             path = self.folder.file("modules", cand.module, f"{cand.variant}.py")
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -159,7 +142,8 @@ class Run:
             self.emit("optimize", f"study {self.config.study!r} in {self.config.storage}: add workers with "
                       f"`t2ml worker --storage {self.config.storage} --study {self.config.study} --data PATH`")
         optimizer = OptimizerAgent(self.sandbox, Path(profile.path), config, self.folder.file("study.log"), n,
-                                   self.deadline, on_trial=on_trial, record=self.record, jobs=self.config.jobs,
+                                   self.deadline, on_trial=on_trial, record=self.record,
+                                   pruning=PruneSettings(enabled=self.config.prune), jobs=self.config.jobs,
                                    storage_url=self.storage_url, study_name=self.config.study or "t2ml")
         try:
             result: StudyResult = await self.send("orchestrator", optimizer, OptimizeRequest(graph=graph, modules=modules))
@@ -190,7 +174,7 @@ class Run:
             profile = self.stage_profile()
             graph = await self.stage_plan(profile)
             self._lap("profile+plan")
-            modules = await self.stage_code_and_test(profile, graph)
+            graph, modules = await self.stage_code_and_test(profile, graph)
             self._lap("contract tests")
             study = await self.stage_optimize(profile, graph, modules)
             self._lap("search")

@@ -56,3 +56,10 @@ class BudgetExceeded(T2MLError):
     """A hard budget ran out before anything usable was produced."""
 
     exit_code = 6
+
+
+class ModelBudgetExhausted(T2MLError):
+    """--max-tokens or --max-cost ran out. Inside a run this is caught: the run finishes with the best
+    verified program so far (template variants) and the CLI exits with this code."""
+
+    exit_code = 7

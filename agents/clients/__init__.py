@@ -1,4 +1,5 @@
-"""Model clients: ``builtin`` (offline template synthesizer) or ``openai:MODEL`` (any OpenAI-compatible server)."""
+"""Model clients: ``builtin`` (offline template synthesizer) or ``openai:MODEL`` (any OpenAI-compatible
+server). Roles never hold these directly: they talk to a ``ModelGateway`` role view (guarded.py)."""
 from __future__ import annotations
 
 import os
@@ -8,23 +9,25 @@ from autogen_core.models import ChatCompletionClient
 from t2ml.errors import ConfigError
 
 from .builtin import BuiltinChatCompletionClient
+from .guarded import ModelGateway, RoleClient
+from .settings import ModelSettings, load_settings
 
 
-def make_client(spec: str) -> tuple[ChatCompletionClient, str]:
-    """Return the client and the provenance tag its variants carry."""
-    if spec == "builtin":
+def make_client(settings: ModelSettings) -> tuple[ChatCompletionClient, str]:
+    """Return the raw client and the provenance tag its variants carry."""
+    if settings.is_builtin:
         return BuiltinChatCompletionClient(), "template"
-    if spec.startswith("openai:") and len(spec) > len("openai:"):
-        from autogen_ext.models.openai import OpenAIChatCompletionClient
+    from autogen_ext.models.openai import OpenAIChatCompletionClient
 
-        model = spec.split(":", 1)[1]
-        kwargs = {"model": model, "base_url": os.environ.get("OPENAI_BASE_URL") or None,
-                  "model_info": {"vision": False, "function_calling": False, "json_output": True,
-                                 "family": "unknown", "structured_output": False}}
-        if not os.environ.get("OPENAI_API_KEY"):
-            raise ConfigError("--model openai:... needs an API key", hint="set OPENAI_API_KEY (any value for local servers)")
-        return OpenAIChatCompletionClient(**kwargs), f"llm:{model}"
-    raise ConfigError(f"unknown model {spec!r}", hint="use --model builtin or --model openai:MODEL_NAME")
+    key = os.environ.get(settings.api_key_env)
+    if not key:
+        raise ConfigError(f"--model {settings.model} needs an API key in ${settings.api_key_env}",
+                          hint=f"export {settings.api_key_env}=... (any value for a local server that checks none)")
+    info = {"vision": False, "function_calling": False, "json_output": settings.json_output, "family": "unknown",
+            "structured_output": settings.structured_output}
+    client = OpenAIChatCompletionClient(model=settings.model_name, base_url=settings.base_url, api_key=key,
+                                        model_info=info, timeout=settings.timeout_s, max_retries=0)  # type: ignore[arg-type]
+    return client, f"llm:{settings.model_name}"
 
 
-__all__ = ["BuiltinChatCompletionClient", "make_client"]
+__all__ = ["BuiltinChatCompletionClient", "ModelGateway", "ModelSettings", "RoleClient", "load_settings", "make_client"]

@@ -9,6 +9,7 @@ from autogen_agentchat.messages import StructuredMessage
 from autogen_core import CancellationToken
 from autogen_ext.models.replay import ReplayChatCompletionClient
 
+from t2ml.agents.clients import ModelGateway, ModelSettings
 from t2ml.agents.clients.builtin import plan
 from t2ml.agents.messages import ModuleGraph, PlanRequest, TaskSpec
 from t2ml.agents.planner import PlannerAgent, validate_graph
@@ -22,9 +23,11 @@ def request_(titanic):
     return PlanRequest(task=task, profile=build_profile(read_table(titanic["train"]), task))
 
 
-def ask(client, request_):
+def ask(client, request_, tmp_path):
+    """The planner behind the run's model gateway (which records every call's exact request and response)."""
     events = []
-    agent = PlannerAgent(client, record=events.append)
+    gateway = ModelGateway(client, ModelSettings(model="openai:replay", cache_dir=str(tmp_path)), record=events.append)
+    agent = PlannerAgent(gateway.for_role("planner"), record=events.append)
     msg = StructuredMessage[PlanRequest](content=request_, source="test")
     response = asyncio.run(agent.on_messages([msg], CancellationToken()))
     return response.chat_message.content, events
@@ -37,20 +40,21 @@ def test_builtin_plan_for_titanic(request_):
     assert graph.to_networkx().number_of_edges() == 4
 
 
-def test_valid_model_plan_is_used(request_):
+def test_valid_model_plan_is_used(request_, tmp_path):
     good = plan(request_.profile).model_copy(update={"rationale": ["from the model"]})
-    graph, events = ask(ReplayChatCompletionClient([f"```json\n{good.model_dump_json()}\n```"]), request_)
+    graph, events = ask(ReplayChatCompletionClient([f"```json\n{good.model_dump_json()}\n```"]), request_, tmp_path)
     assert isinstance(graph, ModuleGraph) and graph.rationale == ["from the model"]
     assert events[0]["response"].startswith("```json")
 
 
-def test_invalid_plans_are_retried_then_the_builtin_planner_takes_over(request_):
+def test_invalid_plans_are_retried_then_the_builtin_planner_takes_over(request_, tmp_path):
     cyclic = plan(request_.profile).model_dump()
     cyclic["modules"][0]["inputs"] = ["model"]  # text <- model: a cycle
     client = ReplayChatCompletionClient(["not json at all", json.dumps(cyclic), '{"task": "binary"}'])
-    graph, events = ask(client, request_)
-    assert len(events) == 3  # one try + two retries, each with the validation error
-    assert "not JSON" in events[1]["request"] and "cycle" in events[2]["request"]
+    graph, events = ask(client, request_, tmp_path)
+    calls = [e for e in events if "response" in e]
+    assert len(calls) == 3  # one try + two retries, each with the validation error
+    assert "not JSON" in calls[1]["request"][-1]["content"] and "cycle" in calls[2]["request"][-1]["content"]
     assert graph.rationale[-1].startswith("the model's plan stayed invalid")
     validate_graph(graph)
 

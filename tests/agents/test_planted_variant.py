@@ -68,7 +68,7 @@ class PlantingClient(BuiltinChatCompletionClient):
 def test_broken_variant_is_excluded_with_feedback_and_the_run_succeeds(tmp_path, titanic):
     client = PlantingClient()
     summary = t2ml.run("Predict which passengers survived the Titanic", str(titanic["train"]), time_budget="6m",
-                       trials=6, folds=3, out=str(tmp_path), client=client, model="planted")
+                       trials=6, folds=3, out=str(tmp_path), client=client, model="builtin")
     # the feedback reached the scale coder, naming the failing checks
     variants = {fb["variant"] for fb in client.feedback}
     assert variants == {"broken", "fixable"}
