@@ -97,9 +97,25 @@ def _model_settings() -> list[Finding]:
                                          "(any value for a local server) and OPENAI_BASE_URL for non-OpenAI servers")]
 
 
+def _config_file() -> list[Finding]:
+    from t2ml.agents.clients.settings import CONFIG_NAME, load_settings
+    from t2ml.errors import ConfigError
+
+    if not Path(CONFIG_NAME).is_file():
+        return []
+    try:
+        s = load_settings()
+    except ConfigError as exc:
+        return [Finding(f"{CONFIG_NAME}", False, exc.message, exc.hint)]
+    budget = ", ".join(f"{k} {getattr(s, k)}" for k in ("max_tokens", "max_cost") if getattr(s, k) is not None)
+    return [Finding(f"{CONFIG_NAME}", True, f"model {s.model}" + (f" at {s.base_url}" if s.base_url else "")
+                    + f"; key from ${s.api_key_env}; responses cached in {s.resolved_cache_dir()}"
+                    + (f"; budget: {budget}" if budget else ""), None)]
+
+
 def diagnose() -> list[Finding]:
     """Everything ``t2ml doctor`` reports, in order."""
-    return [*_python(), *_docker(), *_local(), *_model_settings()]
+    return [*_python(), *_docker(), *_local(), *_model_settings(), *_config_file()]
 
 
 def auto_backend(findings: list[Finding]) -> str:

@@ -72,3 +72,16 @@ def test_sandbox_build_without_a_reachable_base_image_explains(invoke: Invoke, d
     res = invoke("sandbox", "build", "--base-image", "t2ml-no-such-base:never", "--tag", "t2ml-test-never:1")
     out = " ".join(res.output.split())
     assert res.exit_code == 3 and "t2ml-no-such-base:never" in out and "import a base image" in out
+
+
+def test_doctor_reports_the_model_config_file(invoke: Invoke, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/none.sock")
+    (tmp_path / "t2ml.toml").write_text('[model]\nname = "openai:qwen"\nbase_url = "http://127.0.0.1:9/v1"\n'
+                                        "max_tokens = 5000\n")
+    out = " ".join(invoke("doctor").output.split())
+    assert "t2ml.toml: model openai:qwen at http://127.0.0.1:9/v1" in out and "max_tokens 5000" in out
+    (tmp_path / "t2ml.toml").write_text('[model]\nname = "openai:qwen"\nmax_tokens = "lots"\n')
+    res = invoke("doctor")
+    out = " ".join(res.output.split())
+    assert res.exit_code == 0 and "MISSING t2ml.toml" in out and "max_tokens" in out
