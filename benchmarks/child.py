@@ -10,7 +10,7 @@ import traceback
 from pathlib import Path
 
 from .datasets import DATASETS
-from .report import git_commit
+from .report import git_commit, versions
 from .scoring import score
 from .systems import SYSTEMS
 
@@ -26,7 +26,8 @@ def main() -> None:
     ds = DATASETS[args.dataset]
     train, test = ds.load()
     result = {"system": args.system, "dataset": args.dataset, "task": ds.task, "rows_train": len(train),
-              "rows_test": len(test), "columns": train.shape[1] - 1, "commit": git_commit()}
+              "rows_test": len(test), "columns": train.shape[1] - 1, "commit": git_commit(),
+              "versions": versions()}
     start = time.monotonic()
     try:
         with tempfile.TemporaryDirectory(prefix=f"bench-{args.system}-") as work:

@@ -15,6 +15,23 @@ PACKAGES = ["t2ml", "scikit-learn", "catboost", "optuna", "flaml", "autogluon.ta
             "pandas", "numpy"]
 
 
+def versions() -> dict[str, str]:
+    """The versions this process sees (stored with each result: a partial re-run mixes environments)."""
+    found = {p: installed(p) for p in PACKAGES}
+    return {**{p: v for p, v in found.items() if v}, "python": platform.python_version()}
+
+
+def _versions_lines(results: dict) -> list[str]:
+    by_system: dict[str, set[str]] = {}
+    for (_, system), r in sorted(results.items()):
+        if r.get("versions"):
+            by_system.setdefault(system, set()).add(", ".join(f"{p} {v}" for p, v in r["versions"].items()))
+    if not by_system:  # results from before versions were recorded per result
+        return [", ".join(f"{p} {installed(p) or 'not installed'}" for p in PACKAGES)
+                + f", Python {platform.python_version()}"]
+    return [f"- {s}: " + " | ".join(sorted(v)) for s, v in by_system.items()]
+
+
 def _load(results_dir: Path) -> dict[tuple[str, str], dict]:
     out = {}
     for path in sorted(results_dir.glob("*.json")):
@@ -123,7 +140,7 @@ def write_results(results_dir: Path, md_path: Path, png: Path, budget: float, ar
         lines.append(f"\n![normalized scores]({png.name})")
     if (md_path.parent / "ANALYSIS.md").is_file():
         lines.append("\nWhere t2ml loses and why: [ANALYSIS.md](ANALYSIS.md).")
-    lines += ["\n## Versions\n", ", ".join(f"{p} {installed(p) or 'not installed'}" for p in PACKAGES) + f", Python {platform.python_version()}",
+    lines += ["\n## Versions (as each result recorded them)\n", *_versions_lines(results),
               "\n## Command lines (per pair)\n", "```"]
     lines += [f"python {results[k]['command']}" for k in sorted(results) if results[k].get("command")]
     lines.append("```")
