@@ -64,7 +64,7 @@ class RunSummary(BaseModel):
     consistent: bool = True
     stage_seconds: dict[str, float] = Field(default_factory=dict)
     model: str = "builtin"
-    llm_usage: dict[str, dict[str, float]] = Field(default_factory=dict)  # per role, and "total"
+    llm_usage: dict[str, dict[str, int | float]] = Field(default_factory=dict)  # per role, and "total"
     llm_variants: dict[str, str] = Field(default_factory=dict)  # module/variant -> passed, excluded (why), best score
     model_budget_exhausted: str | None = None  # why model calls stopped early (the CLI then exits with 7)
 

@@ -53,7 +53,8 @@ async def export_and_report(run: "Run", profile: DataProfile, graph: ModuleGraph
     chosen = members[0][1]
     train_path = str(Path(profile.path).resolve())
     config = {**profile.program_config(task.folds, task.seed), "train_path": train_path}
-    source = render_program(task, profile, members, config, study.final_score, study.best_std)
+    source = render_program(task, profile, members, config, study.final_score,
+                            None if len(members) > 1 else study.best_std)  # an ensemble's std: the program prints it
     folder.file("program.py").write_text(source, encoding="utf-8")
     train_name = "train" + Path(train_path).suffix
     files: dict[str, Any] = {"program.py": source, train_name: Path(train_path)}

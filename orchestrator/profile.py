@@ -130,5 +130,6 @@ def check_test_file(path: str, profile: DataProfile) -> Table:
         raise DataError(f"the test file lacks columns the training file has: {missing}"
                         + (f"; it has columns training does not: {extra}" if extra else ""),
                         hint="the test file needs the same feature columns as the training file (the target may be "
-                             f"absent); to leave a column out of the model, pass --drop {missing[0]}")
+                             f"absent); to leave columns out of the model, pass "
+                             + " ".join(f"--drop {c}" for c in missing))
     return table

@@ -36,7 +36,7 @@ def main(argv=None):
         missing = [c for c in CONFIG["feature_columns"] if c not in df.columns]
         if missing:
             sys.exit("error: the test file lacks columns the model uses: %s (the model was trained with them; "
-                     "retrain without them, e.g. t2ml run ... --drop %s)" % (missing, missing[0]))
+                     "retrain without them, e.g. t2ml run ... %s)" % (missing, " ".join("--drop " + c for c in missing)))
 
     if args.load_model:
         model = joblib.load(args.load_model)

@@ -152,7 +152,7 @@ def test_test_file_with_other_columns_names_the_missing_ones(run_cli, tmp_path):
     test.to_csv(path, index=False)
     result = run_cli(TASK, "--data", TITANIC, "--test", path)
     assert_bad_input(result, "the test file lacks columns the training file has: ['sex', 'age']",
-                     "it has columns training does not: ['gender']")
+                     "it has columns training does not: ['gender']", "--drop sex --drop age")
 
 
 def test_missing_test_file(run_cli, tmp_path):

@@ -73,6 +73,11 @@ def test_program_runs_alone_and_reproduces_the_cv_score(titanic_run, titanic, tm
     score = json.loads((tmp_path / "m.json").read_text())["score"]
     assert abs(score - titanic_run["cv_score"]) < 1e-9
     assert len(pd.read_csv(tmp_path / "p.csv")) == len(pd.read_csv(titanic["test"]))
+    # the header's score is the program's: with one pipeline also its std; an ensemble's std only the program prints
+    header = source.split('"""')[1]
+    assert f"cross-validated {score:.4f}" in header
+    std = json.loads((tmp_path / "m.json").read_text())["std"]
+    assert (f"+/- {std:.4f}" in header) if "an ensemble of" not in header else ("+/-" not in header)
 
 
 def test_time_budget_is_a_hard_limit(tmp_path, credit):
