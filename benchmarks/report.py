@@ -26,9 +26,8 @@ def _versions_lines(results: dict) -> list[str]:
     for (_, system), r in sorted(results.items()):
         if r.get("versions"):
             by_system.setdefault(system, set()).add(", ".join(f"{p} {v}" for p, v in r["versions"].items()))
-    if not by_system:  # results from before versions were recorded per result
-        return [", ".join(f"{p} {installed(p) or 'not installed'}" for p in PACKAGES)
-                + f", Python {platform.python_version()}"]
+    if not by_system:  # results from before versions were recorded per result: this process's versions
+        return [", ".join(f"{p} {v}" for p, v in versions().items())]
     return [f"- {s}: " + " | ".join(sorted(v)) for s, v in by_system.items()]
 
 

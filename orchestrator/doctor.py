@@ -106,9 +106,9 @@ def _config_file() -> list[Finding]:
     try:
         s = load_settings()
     except ConfigError as exc:
-        return [Finding(f"{CONFIG_NAME}", False, exc.message, exc.hint)]
+        return [Finding(CONFIG_NAME, False, exc.message, exc.hint)]
     budget = ", ".join(f"{k} {getattr(s, k)}" for k in ("max_tokens", "max_cost") if getattr(s, k) is not None)
-    return [Finding(f"{CONFIG_NAME}", True, f"model {s.model}" + (f" at {s.base_url}" if s.base_url else "")
+    return [Finding(CONFIG_NAME, True, f"model {s.model}" + (f" at {s.base_url}" if s.base_url else "")
                     + f"; key from ${s.api_key_env}; responses cached in {s.resolved_cache_dir()}"
                     + (f"; budget: {budget}" if budget else ""), None)]
 
