@@ -1,9 +1,10 @@
 """Pruning settings, the pruner, and the measured quality of each proxy (cost share, Kendall tau).
 
-Step 0 of a trial is its proxy score; steps 1..k are the running mean of its raw fold scores. The
-pruner compares a trial with the COMPLETE trials at the same step: at step 0 only with those scored
-by the same proxy (proxies are on different scales), at step s >= 1 with the running means of
-everybody's first s folds (the same folds for every trial, so the comparison is paired).
+Step 0 of a trial is its proxy score; steps 1..k are the running mean of its raw fold scores. At step 0
+the pruner compares a trial with every trial scored by the same proxy (proxies are on different scales),
+pruned ones included: compared with the survivors only, the bar would rise to the best few and almost
+nothing would pass. At step s >= 1 it compares with the COMPLETE trials' running means over their first
+s folds (the same folds for every trial, so the comparison is paired).
 """
 from __future__ import annotations
 
@@ -25,10 +26,11 @@ class PruneSettings(BaseModel):
 
     enabled: bool = True
     proxies: list[str] = Field(default_factory=lambda: ["low_fidelity", "naswot", "synflow", "grad_norm"])
-    warmup_trials: int = 6  # never pruned before this many trials completed: their proxies measure tau
-    proxy_keep: float = 0.35  # step 0: go on only if the proxy is within this best share of completed trials'
-    fold_keep: float = 0.35  # steps 1..k: the same for the running mean of the fold scores
-    min_peers: int = 4  # fewer completed trials to compare with: no pruning at that step
+    proxy_args: dict[str, dict[str, Any]] = Field(default_factory=dict)  # per proxy name: its constructor's arguments
+    warmup_trials: int = 3  # never pruned before this many trials completed (the first enqueued defaults)
+    proxy_keep: float = 0.25  # step 0: go on only if the proxy is within this best share of the trials it scored
+    fold_keep: float = 0.5  # steps 1..k: go on only if the running mean is within this best share of complete trials'
+    min_peers: int = 3  # fewer trials to compare with: no pruning at that step
 
 
 class ProxyFoldPruner(BasePruner):
@@ -47,7 +49,8 @@ class ProxyFoldPruner(BasePruner):
         value = trial.intermediate_values[step]
         if step == 0:
             name = trial.user_attrs.get("proxy")
-            peers = [t.intermediate_values[0] for t in complete
+            scored = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+            peers = [t.intermediate_values[0] for t in scored
                      if t.user_attrs.get("proxy") == name and 0 in t.intermediate_values]
             higher, keep = bool(trial.user_attrs.get("proxy_higher_is_better", True)), self.s.proxy_keep
         else:

@@ -71,6 +71,7 @@ class EvalSlot:
     def __init__(self, sandbox: Sandbox, data_path: Path, config: dict[str, Any], modules: list[VerifiedModule]) -> None:
         self.sandbox, self.data_path, self.config, self.modules = sandbox, data_path, config, modules
         self.worker: Worker | None = None
+        self.rows = 0  # training rows, as loaded by the worker
 
     async def ensure(self) -> Worker:
         if self.worker is None:
@@ -81,6 +82,7 @@ class EvalSlot:
             reply = await self.worker.request({"op": "load", "data": data_name, "config": self.config}, timeout_s=120)
             if not reply.get("ok"):
                 raise RuntimeError(f"the evaluation worker could not load the data: {reply.get('error')}")
+            self.rows = int(reply.get("rows", 0))
         return self.worker
 
     async def evaluate(self, request: dict[str, Any], timeout: float) -> tuple[dict[str, Any] | None, str | None]:

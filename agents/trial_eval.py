@@ -44,7 +44,7 @@ class ProxyTrial:
     def __init__(self, settings: PruneSettings | None = None) -> None:
         self.settings = settings or PruneSettings()
         self.pruner = ProxyFoldPruner(self.settings)
-        self.proxies = [proxies.get(n) for n in self.settings.proxies]
+        self.proxies = [proxies.get(n, **self.settings.proxy_args.get(n, {})) for n in self.settings.proxies]
 
     async def __call__(self, ctx: TrialContext, slot: EvalSlot, study: optuna.Study, trial: optuna.Trial,
                        timeout: float) -> None:
@@ -59,7 +59,7 @@ class ProxyTrial:
         deadline = start + timeout
         try:
             worker = await slot.ensure()
-            await self._proxies(worker, study, trial, steps, model_source, deadline)
+            await self._proxies(worker, study, trial, steps, model_source, slot.rows, deadline)
             reply = await self._folds(worker, study, trial, steps, key, deadline)
         except (WorkerTimeout, WorkerCrashed) as exc:
             slot.worker = None  # the worker was killed; the next trial starts a fresh one
@@ -79,13 +79,13 @@ class ProxyTrial:
         self._end(study, trial, start, TrialState.COMPLETE, value=reply["score"])
 
     async def _proxies(self, worker: Worker, study: optuna.Study, trial: optuna.Trial, steps: list[dict[str, Any]],
-                       model_source: str, deadline: float) -> None:
+                       model_source: str, n_rows: int, deadline: float) -> None:
         maximize = study.direction == StudyDirection.MAXIMIZE
         scores: dict[str, float] = {}
         costs: dict[str, float] = {}
         higher: dict[str, bool] = {}
         for proxy in self.proxies:
-            if not proxy.applies(model_source):
+            if not proxy.applies(model_source) or not proxy.worth_it(n_rows):
                 continue
             try:
                 res = await proxy.score(worker, steps, maximize, timeout_s=max(1.0, deadline - time.monotonic()))

@@ -26,7 +26,10 @@ class ProxyResult(BaseModel):
 
 
 class Proxy(abc.ABC):
-    """Base class: ``name``, ``applies(model_source)``, ``request()``; ``score`` asks the worker."""
+    """Base class: ``name``, ``applies(model_source)``, ``request()``; ``score`` asks the worker.
+
+    ``worth_it(n_rows)`` may say a proxy is not worth its cost on data of this size (the trial then goes
+    straight to its first fold, which is then the cheapest check)."""
 
     name: ClassVar[str]
 
@@ -37,6 +40,9 @@ class Proxy(abc.ABC):
     @abc.abstractmethod
     def request(self) -> dict[str, Any]:
         """The fields of the worker's ``proxy`` request (at least ``kind``)."""
+
+    def worth_it(self, n_rows: int) -> bool:
+        return True
 
     def higher_is_better(self, metric_maximized: bool) -> bool:
         return True

@@ -10,7 +10,7 @@ import pytest
 from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState, create_trial
 
-from t2ml.agents import ensemble
+from t2ml.agents import ensemble, proxies
 from t2ml.agents.messages import ModuleCandidate, TrialRecord, VerifiedModule
 from t2ml.agents.pruning import ProxyFoldPruner, PruneSettings, proxy_stats
 from t2ml.agents.scheduler import EvalSlot, TrialContext, record_of
@@ -130,6 +130,39 @@ def test_pruner_compares_proxies_only_with_the_same_proxy() -> None:
     trial.user_attrs = {"proxy": "b", "proxy_higher_is_better": True}
     assert pruner.prune(study, trial)
     assert not ProxyFoldPruner(PruneSettings(warmup_trials=5, min_peers=2)).prune(study, trial)  # still warming up
+
+
+def test_proxy_is_compared_with_every_scored_trial_and_folds_only_with_complete_ones() -> None:
+    """Step 0: the proxies of pruned trials count too (else the bar is the best few survivors' proxies and
+    almost nothing passes); steps >= 1: only COMPLETE trials, whose running means are on the same folds."""
+    study = optuna.create_study(direction="maximize")
+    dist = {"x": FloatDistribution(0, 1)}
+    attrs = {"proxy": "a", "proxy_higher_is_better": True}
+    for value in (0.9, 0.8):
+        study.add_trial(create_trial(value=0.85, params={"x": 0.5}, distributions=dist,
+                                     intermediate_values={0: value, 1: 0.85}, user_attrs=attrs))
+    for value in (0.1, 0.2, 0.3):
+        study.add_trial(create_trial(state=TrialState.PRUNED, params={"x": 0.5}, distributions=dist,
+                                     intermediate_values={0: value, 1: 0.5}, user_attrs=attrs))
+    pruner = ProxyFoldPruner(PruneSettings(warmup_trials=2, min_peers=2, proxy_keep=0.35, fold_keep=0.5))
+    trial = create_trial(state=TrialState.RUNNING, params={"x": 0.5}, distributions=dist, intermediate_values={0: 0.7},
+                         user_attrs=attrs)
+    assert not pruner.prune(study, trial)  # below both survivors' proxies, but within the best 35% of all five
+    trial.intermediate_values = {0: 0.25}
+    assert pruner.prune(study, trial)
+    trial.intermediate_values = {0: 0.7, 1: 0.6}
+    assert pruner.prune(study, trial)  # above every pruned trial's fold 1, below the complete trials' median
+
+
+def test_low_fidelity_is_used_only_where_it_is_cheaper_than_a_fold(titanic: dict[str, Path], tmp_path: Path) -> None:
+    lowfi = proxies.get("low_fidelity")
+    assert lowfi.worth_it(1000) and not lowfi.worth_it(999) and not lowfi.worth_it(275)  # 300 rows <= 30% of the data
+    settings = PruneSettings(proxies=["low_fidelity"], proxy_args={"low_fidelity": {"max_share": 0.1}},
+                             warmup_trials=1, min_peers=1, fold_keep=0.01)
+    study = run_trials(titanic, tmp_path, settings, ["linear", "constant"])
+    first, second = study.trials
+    assert first.state == TrialState.COMPLETE and "proxy" not in first.user_attrs and 0 not in first.intermediate_values
+    assert second.state == TrialState.PRUNED and second.user_attrs["pruned_step"] == 1  # the first fold is the check
 
 
 def test_kendall_tau_and_cost_fraction() -> None:
