@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Callable, NoReturn
 
@@ -83,15 +85,28 @@ def _warn_sandbox(name: str) -> None:
         err.print(f"[yellow]warning:[/] {escape(warning)}")
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (a job scheduler, `kill`, a container stop) ends a run as Ctrl-C does: clean-up, then the resume hint."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated()
+
+
 def _guard(fn: Callable[[], RunSummary], as_json: bool) -> None:
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGTERM) if main else None
+    if previous == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         summary = fn()
     except T2MLError as exc:
         _fail(exc, as_json)
     except KeyboardInterrupt as exc:
         run_dir = getattr(exc, "run_dir", None) or "RUN_DIR"
-        err.print(f"[bold red]interrupted.[/] The run folder is kept; continue with `t2ml run --resume {escape(str(run_dir))}`.")
-        sys.exit(130)
+        how = "terminated" if isinstance(exc, _Terminated) else "interrupted"
+        err.print(f"[bold red]{how}.[/] The run folder is kept; continue with `t2ml run --resume {escape(str(run_dir))}`.")
+        sys.exit(143 if isinstance(exc, _Terminated) else 130)
     except Exception as exc:  # a bug in t2ml itself: say so plainly, keep the traceback for -v
         logging.getLogger("t2ml").debug("internal error", exc_info=True)
         err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}")
@@ -99,6 +114,9 @@ def _guard(fn: Callable[[], RunSummary], as_json: bool) -> None:
         if logging.getLogger().isEnabledFor(logging.INFO):
             err.print_exception()
         sys.exit(1)
+    finally:
+        if previous == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if as_json:
         click.echo(json.dumps({"ok": True, **summary.model_dump(mode="json")}))
     else:

@@ -4,6 +4,12 @@ import json
 import sys
 
 
+def _bad_input(message):
+    """Bad input: say what and how to fix it, exit 2 (as t2ml does), and touch no file."""
+    sys.stderr.write("error: %s\n" % message)
+    sys.exit(2)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", default=CONFIG["train_path"], help="training file (default: the run's training file)")
@@ -21,21 +27,21 @@ def main(argv=None):
 
     for path in [args.train, args.test, args.load_model]:
         if path and not os.path.isfile(path):
-            sys.exit("error: file not found: %s" % path)
+            _bad_input("file not found: %s" % path)
     if args.load_model and not args.test:
-        sys.exit("error: --load-model only predicts: give --test with the rows to predict")
+        _bad_input("--load-model only predicts: give --test with the rows to predict")
     if args.test and os.path.exists(args.out) and not args.force:
-        sys.exit("error: %s exists; pass another --out, or --force to overwrite it" % args.out)
+        _bad_input("%s exists; pass another --out, or --force to overwrite it" % args.out)
 
     df = None
     if args.test:  # check the rows to predict before spending time on training
         try:
             df = read_table(args.test, CONFIG.get("sep", ","), CONFIG.get("encoding", "utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
-            sys.exit("error: cannot read %s as a table (%s: %s)" % (args.test, type(exc).__name__, exc))
+            _bad_input("cannot read %s as a table (%s: %s)" % (args.test, type(exc).__name__, exc))
         missing = [c for c in CONFIG["feature_columns"] if c not in df.columns]
         if missing:
-            sys.exit("error: the test file lacks columns the model uses: %s (the model was trained with them; "
+            _bad_input("the test file lacks columns the model uses: %s (the model was trained with them; "
                      "retrain without them, e.g. t2ml run ... %s)" % (missing, " ".join("--drop " + c for c in missing)))
 
     if args.load_model:
@@ -44,7 +50,7 @@ def main(argv=None):
         try:
             X, y = load_training(args.train, CONFIG)
         except (ValueError, KeyError, UnicodeDecodeError) as exc:
-            sys.exit("error: cannot read %s as the training table (%s: %s)" % (args.train, type(exc).__name__, exc))
+            _bad_input("cannot read %s as the training table (%s: %s)" % (args.train, type(exc).__name__, exc))
         cv = cross_validate_ensemble(PIPELINES, X, y, CONFIG)
         print("CV %s: %.6f +/- %.6f (%d folds, %d rows)" % (CONFIG["metric"], cv["score"], cv["std"],
                                                            CONFIG["folds"], len(y)))

@@ -79,3 +79,30 @@ def test_a_finished_run_can_be_extended_with_more_trials(tmp_path, titanic):
     assert longer.n_trials == 7 and len([t for t in after if t.state == TrialState.COMPLETE]) >= len(before)
     assert all(after[n].value == v for n, v in before.items())
     assert json.loads((run / "run.json").read_text())["config"]["task"]["trials"] == 7
+
+
+def test_sigterm_ends_like_ctrl_c_with_the_resume_command(tmp_path, titanic):
+    """A scheduler's or container's stop (SIGTERM to t2ml only): exit 143, the resume command, no process left."""
+    run = tmp_path / "runs" / "stopped"
+    cmd = [sys.executable, "-m", "t2ml", "run", "Predict which passengers survived the Titanic", "--data",
+           str(titanic["train"]), "--trials", str(N_TRIALS), "--folds", "3", "--time-budget", "10m", "--sandbox", "local",
+           "--out", str(tmp_path / "runs"), "--name", "stopped", "--quiet"]
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not [t for t in _trials(run) if t.state == TrialState.COMPLETE]:
+        assert proc.poll() is None, proc.stderr.read()
+        time.sleep(0.3)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, stderr
+    assert "terminated." in stderr and f"t2ml run --resume {run}" in stderr and "Traceback" not in stderr, stderr
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the sandboxed evaluation worker went with it
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail("processes of the terminated run are still alive")
+    assert not (run / "program.py").exists() and (run / "study.log").is_file()

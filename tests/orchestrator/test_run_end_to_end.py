@@ -80,6 +80,28 @@ def test_program_runs_alone_and_reproduces_the_cv_score(titanic_run, titanic, tm
     assert (f"+/- {std:.4f}" in header) if "an ensemble of" not in header else ("+/-" not in header)
 
 
+def test_program_rejects_bad_input_with_exit_2_and_keeps_files(titanic_run, titanic, tmp_path):
+    from pathlib import Path
+
+    program = Path(titanic_run["run_dir"]) / "program.py"
+    lacking = tmp_path / "lacking.csv"
+    pd.read_csv(titanic["test"]).drop(columns=["sex", "age"]).to_csv(lacking, index=False)
+    kept = tmp_path / "kept.csv"
+    kept.write_text("mine\n")
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-I", str(program), *args], capture_output=True, text=True,
+                              cwd=tmp_path, timeout=120)
+
+    done = run("--test", str(lacking), "--out", str(tmp_path / "p.csv"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "lacks columns the model uses: ['sex', 'age']" in done.stderr and "--drop sex --drop age" in done.stderr
+    done = run("--test", str(titanic["test"]), "--out", str(kept))
+    assert done.returncode == 2 and "--force" in done.stderr and kept.read_text() == "mine\n", done.stderr
+    done = run("--train", str(tmp_path / "nowhere.csv"))
+    assert done.returncode == 2 and "file not found" in done.stderr and "nowhere.csv" in done.stderr
+
+
 def test_time_budget_is_a_hard_limit(tmp_path, credit):
     """Many trials allowed, little time: the run ends within budget + 10 s, whatever it was doing."""
     import time
