@@ -11,7 +11,7 @@ import t2ml
 
 @pytest.mark.slow
 def test_docker_run_scores_exactly_like_local(docker: None, titanic: dict[str, Path], tmp_path: Path) -> None:
-    settings = dict(trials=4, folds=3, time_budget="90s", seed=0, out=str(tmp_path))
+    settings = dict(trials=4, folds=3, time_budget="300s", seed=0, out=str(tmp_path))
     task = titanic["task"].read_text()
     local = t2ml.run(task, str(titanic["train"]), sandbox="local", **settings)
     docker = t2ml.run(task, str(titanic["train"]), sandbox="docker", **settings)
