@@ -4,7 +4,7 @@ with fewer folds and its size parameters (boosting rounds, trees, epochs) scaled
 On small data it is not used: its fits on ``max_rows`` rows then cost about as much as the first fold
 on all the rows (start-up costs dominate), and that fold is the better predictor of the full score
 (paired with every other trial's same fold). It is used when its subsample is at most ``max_share``
-of the training rows (300 of at least 1,000 rows by default)."""
+of the training rows (300 of at least 2,000 rows by default)."""
 from __future__ import annotations
 
 from typing import Any
@@ -16,7 +16,7 @@ from ._base import Proxy, register
 class LowFidelity(Proxy):
     name = "low_fidelity"
 
-    def __init__(self, max_rows: int = 300, folds: int = 3, scale: float = 0.15, max_share: float = 0.3) -> None:
+    def __init__(self, max_rows: int = 300, folds: int = 3, scale: float = 0.15, max_share: float = 0.15) -> None:
         self.max_rows, self.folds, self.scale, self.max_share = max_rows, folds, scale, max_share
 
     def applies(self, model_source: str) -> bool:

@@ -107,7 +107,8 @@ def test_hopeless_trial_is_pruned_after_one_fold_and_stays_out_of_the_ensemble(t
 
 
 def test_proxy_reported_at_step_0_and_complete_trials_match_plain_cv(titanic: dict[str, Path], tmp_path: Path) -> None:
-    settings = PruneSettings(proxies=["low_fidelity"], warmup_trials=1, min_peers=1, proxy_keep=0.01)
+    settings = PruneSettings(proxies=["low_fidelity"], proxy_args={"low_fidelity": {"max_share": 1.0}},  # on titanic too
+                             warmup_trials=1, min_peers=1, proxy_keep=0.01)
     study = run_trials(titanic, tmp_path, settings, ["linear", "constant"])
     first, second = study.trials
     assert first.state == TrialState.COMPLETE and 0 in first.intermediate_values
@@ -156,7 +157,7 @@ def test_proxy_is_compared_with_every_scored_trial_and_folds_only_with_complete_
 
 def test_low_fidelity_is_used_only_where_it_is_cheaper_than_a_fold(titanic: dict[str, Path], tmp_path: Path) -> None:
     lowfi = proxies.get("low_fidelity")
-    assert lowfi.worth_it(1000) and not lowfi.worth_it(999) and not lowfi.worth_it(275)  # 300 rows <= 30% of the data
+    assert lowfi.worth_it(2000) and not lowfi.worth_it(1999) and not lowfi.worth_it(1047)  # 300 rows <= 15% of the data
     settings = PruneSettings(proxies=["low_fidelity"], proxy_args={"low_fidelity": {"max_share": 0.1}},
                              warmup_trials=1, min_peers=1, fold_keep=0.01)
     study = run_trials(titanic, tmp_path, settings, ["linear", "constant"])
