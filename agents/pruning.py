@@ -1,10 +1,12 @@
 """Pruning settings, the pruner, and the measured quality of each proxy (cost share, Kendall tau).
 
-Step 0 of a trial is its proxy score; steps 1..k are the running mean of its raw fold scores. At step 0
-the pruner compares a trial with every trial scored by the same proxy (proxies are on different scales),
-pruned ones included: compared with the survivors only, the bar would rise to the best few and almost
-nothing would pass. At step s >= 1 it compares with the COMPLETE trials' running means over their first
-s folds (the same folds for every trial, so the comparison is paired).
+Step 0 of a trial is its proxy score; steps 1..k are the running mean of its raw fold scores. The rule is
+successive halving: at each step a trial goes on if it is in the best share of every trial that reached
+that step, pruned ones included. At step 0 that is every trial scored by the same proxy (proxies are on
+different scales); at step s >= 1, every trial's running mean over its first s folds (the same folds for
+every trial, so the comparison is paired). Compared with the survivors only (the COMPLETE trials), the
+bar rises to an elite that all passed the same rule, and almost nothing passes: on titanic, a median rule
+against complete trials pruned 51 of 60 trials, most after one noisy fold.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ class PruneSettings(BaseModel):
     proxy_args: dict[str, dict[str, Any]] = Field(default_factory=dict)  # per proxy name: its constructor's arguments
     warmup_trials: int = 3  # never pruned before this many trials completed (the first enqueued defaults)
     proxy_keep: float = 0.25  # step 0: go on only if the proxy is within this best share of the trials it scored
-    fold_keep: float = 0.75  # steps 1..k: stop only the hopeless: a running mean in the worst quarter of complete trials'
+    fold_keep: float = 0.5  # steps 1..k: go on only if the running mean is within this best share of the trials at that step
     min_peers: int = 3  # fewer trials to compare with: no pruning at that step
 
 
@@ -47,14 +49,14 @@ class ProxyFoldPruner(BasePruner):
         if len(complete) < self.s.warmup_trials:
             return False
         value = trial.intermediate_values[step]
+        scored = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
         if step == 0:
             name = trial.user_attrs.get("proxy")
-            scored = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
             peers = [t.intermediate_values[0] for t in scored
                      if t.user_attrs.get("proxy") == name and 0 in t.intermediate_values]
             higher, keep = bool(trial.user_attrs.get("proxy_higher_is_better", True)), self.s.proxy_keep
         else:
-            peers = [t.intermediate_values[step] for t in complete if step in t.intermediate_values]
+            peers = [t.intermediate_values[step] for t in scored if step in t.intermediate_values]
             higher, keep = study.direction == StudyDirection.MAXIMIZE, self.s.fold_keep
         peers = [p for p in peers if math.isfinite(p)]
         if len(peers) < self.s.min_peers:

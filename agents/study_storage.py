@@ -27,6 +27,8 @@ from optuna.trial import TrialState
 
 from t2ml.errors import ConfigError
 
+from .sampler import make_sampler
+
 HEARTBEAT_S = 2  # a process records a heartbeat for each of its running trials this often (PostgreSQL)
 GRACE_S = 15  # a RUNNING trial without a heartbeat for this long belongs to a dead process: it is failed
 USED = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED, TrialState.RUNNING)
@@ -79,13 +81,6 @@ def open_storage(storage: str | Path) -> BaseStorage:
         raise ConfigError(f"cannot open the study storage {redact(str(storage))}: {reason}",
                           hint="check host, port, database and user; give the password in the URL, PGPASSWORD or "
                                "~/.pgpass") from None
-
-
-def make_sampler(seed: int) -> optuna.samplers.BaseSampler:
-    with warnings.catch_warnings():  # multivariate/group/constant_liar are flagged experimental upstream
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, n_startup_trials=8,
-                                          constant_liar=True)
 
 
 def open_study(storage: BaseStorage, name: str, metric_minimize: bool, seed: int, create: bool = True) -> optuna.Study:

@@ -128,9 +128,10 @@ def settings_line() -> str:
 
     s, lowfi = PruneSettings(), proxies.get("low_fidelity")
     return (f"proxies {', '.join(s.proxies)} (the first that applies is reported at step 0; low_fidelity only where "
-            f"its {lowfi.max_rows} rows are at most {lowfi.max_share:.0%} of the data); step 0 goes on if the proxy is in the best "
+            f"its {lowfi.max_rows} rows are at most {lowfi.max_share:.1%} of the data); step 0 goes on if the proxy is in the best "
             f"{s.proxy_keep:.0%} of every trial scored by the same proxy; after each fold, if the running mean is in "
-            f"the best {s.fold_keep:.0%} of the complete trials' on the same folds; no pruning before "
+            f"the best {s.fold_keep:.0%} of every trial that reached that fold (same folds); TPE sees a trial stopped after "
+            f"some folds at its estimated full score; no pruning before "
             f"{s.warmup_trials} trials completed or with fewer than {s.min_peers} to compare with")
 
 

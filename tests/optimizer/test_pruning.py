@@ -133,9 +133,10 @@ def test_pruner_compares_proxies_only_with_the_same_proxy() -> None:
     assert not ProxyFoldPruner(PruneSettings(warmup_trials=5, min_peers=2)).prune(study, trial)  # still warming up
 
 
-def test_proxy_is_compared_with_every_scored_trial_and_folds_only_with_complete_ones() -> None:
-    """Step 0: the proxies of pruned trials count too (else the bar is the best few survivors' proxies and
-    almost nothing passes); steps >= 1: only COMPLETE trials, whose running means are on the same folds."""
+def test_every_step_is_compared_with_every_trial_that_reached_it() -> None:
+    """Successive halving: at step 0 the proxies of pruned trials count too, and after fold s the running means
+    of pruned trials that got that far count too. Compared with the survivors only, the bar rises to the best
+    few (an elite that all passed the same rule) and almost nothing passes."""
     study = optuna.create_study(direction="maximize")
     dist = {"x": FloatDistribution(0, 1)}
     attrs = {"proxy": "a", "proxy_higher_is_better": True}
@@ -145,19 +146,23 @@ def test_proxy_is_compared_with_every_scored_trial_and_folds_only_with_complete_
     for value in (0.1, 0.2, 0.3):
         study.add_trial(create_trial(state=TrialState.PRUNED, params={"x": 0.5}, distributions=dist,
                                      intermediate_values={0: value, 1: 0.5}, user_attrs=attrs))
+    study.add_trial(create_trial(state=TrialState.PRUNED, params={"x": 0.5}, distributions=dist,
+                                 intermediate_values={0: 0.05}, user_attrs=attrs))  # stopped at step 0: not a fold-1 peer
     pruner = ProxyFoldPruner(PruneSettings(warmup_trials=2, min_peers=2, proxy_keep=0.35, fold_keep=0.5))
     trial = create_trial(state=TrialState.RUNNING, params={"x": 0.5}, distributions=dist, intermediate_values={0: 0.7},
                          user_attrs=attrs)
-    assert not pruner.prune(study, trial)  # below both survivors' proxies, but within the best 35% of all five
+    assert not pruner.prune(study, trial)  # below both survivors' proxies, but within the best 35% of all six
     trial.intermediate_values = {0: 0.25}
     assert pruner.prune(study, trial)
     trial.intermediate_values = {0: 0.7, 1: 0.6}
-    assert pruner.prune(study, trial)  # above every pruned trial's fold 1, below the complete trials' median
+    assert not pruner.prune(study, trial)  # below both complete trials' fold 1, but in the best half of all five
+    trial.intermediate_values = {0: 0.7, 1: 0.45}
+    assert pruner.prune(study, trial)
 
 
 def test_low_fidelity_is_used_only_where_it_is_cheaper_than_a_fold(titanic: dict[str, Path], tmp_path: Path) -> None:
     lowfi = proxies.get("low_fidelity")
-    assert lowfi.worth_it(2000) and not lowfi.worth_it(1999) and not lowfi.worth_it(1047)  # 300 rows <= 15% of the data
+    assert lowfi.worth_it(20000) and not lowfi.worth_it(19999) and not lowfi.worth_it(3600)  # 300 rows <= 1.5% of the data
     settings = PruneSettings(proxies=["low_fidelity"], proxy_args={"low_fidelity": {"max_share": 0.1}},
                              warmup_trials=1, min_peers=1, fold_keep=0.01)
     study = run_trials(titanic, tmp_path, settings, ["linear", "constant"])
