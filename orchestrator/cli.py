@@ -40,7 +40,8 @@ def _summary(s: RunSummary) -> None:
     if s.stage_seconds:
         out.print("time: " + ", ".join(f"{stage} {sec:.0f}s" for stage, sec in s.stage_seconds.items()))
     out.print(f"target [bold]{escape(s.target)}[/] ({s.task}); cross-validated {s.metric}: "
-              f"[bold]{s.cv_score:.4f} ± {s.cv_std:.4f}[/] over {s.n_trials} trials ({s.n_failed_trials} failed)")
+              f"[bold]{s.cv_score:.4f} ± {s.cv_std:.4f}[/] over {s.n_trials} trials "
+              f"({s.n_pruned_trials} stopped early by pruning, {s.n_failed_trials} failed)")
     if len(s.ensemble) > 1:
         out.print(f"ensemble of {len(s.ensemble)} pipelines (weights from out-of-fold predictions):")
         for member in s.ensemble:

@@ -53,6 +53,7 @@ class RunSummary(BaseModel):
     ensemble: list[dict[str, Any]] = Field(default_factory=list)
     n_trials: int
     n_failed_trials: int
+    n_pruned_trials: int = 0
     excluded: dict[str, str] = Field(default_factory=dict)
     elapsed_s: float
     stopped_because: str

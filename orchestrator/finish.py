@@ -87,6 +87,7 @@ async def export_and_report(run: "Run", profile: DataProfile, graph: ModuleGraph
         ensemble=[{"trial": n, "weight": round(w, 4), "modules": {c.module: c.variant for c, _, _ in ch}}
                   for n, (w, ch) in zip(study.member_trials(), members)],
         n_failed_trials=sum(t.state == "FAIL" for t in study.trials), excluded=excluded,
+        n_pruned_trials=sum(t.state == "PRUNED" for t in study.trials),
         elapsed_s=round(time.monotonic() - run.started, 1), stopped_because=study.stopped_because,
         sandbox=run.sandbox.name, program=str(folder.file("program.py")), report=str(folder.file("report.md")),
         predictions=str(folder.file("predictions.csv")) if "predictions.csv" in result.files else None,

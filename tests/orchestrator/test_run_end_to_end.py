@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -31,6 +32,8 @@ def test_summary_names_target_metric_score_and_files(titanic_run):
     assert s["consistent"] is True
     assert s["modules"]["model"] in {"catboost", "hist_gradient_boosting", "forest", "linear"}
     assert s["elapsed_s"] <= 360 + 10 and s["stopped_because"] == "trial budget reached"
+    states = [t["state"] for t in json.loads((Path(s["run_dir"]) / "state" / "optimize.json").read_text())["trials"]]
+    assert s["n_pruned_trials"] == states.count("PRUNED") and s["n_failed_trials"] == states.count("FAIL")
 
 
 def test_run_folder_holds_everything(titanic_run, titanic):
