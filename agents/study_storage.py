@@ -5,7 +5,7 @@ Everything a remote worker needs is published in the study's user attributes (``
 program config, the verified module sources, the data file's name and hash, the trial budget and the
 wall-clock deadline, and a ``finished`` flag. Trial budgets are exact across processes: a trial is
 reserved (counted, then asked) under a lock that every process takes — a PostgreSQL advisory lock, or
-a file lock beside the journal.
+an advisory lock (flock) on the journal file.
 """
 from __future__ import annotations
 
@@ -131,7 +131,7 @@ def reservation_lock(storage: BaseStorage, study_name: str, journal: Path | None
             yield
         return
     assert journal is not None
-    with open(str(journal) + ".lock-ask", "a") as fh:
+    with open(journal, "a") as fh:  # an advisory lock on the journal itself (Optuna's own lock is a separate file)
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
