@@ -31,19 +31,25 @@ def _trials(run: Path) -> list[optuna.trial.FrozenTrial]:
         return []
 
 
-def test_kill_during_optimization_then_resume(tmp_path, titanic):
-    run = tmp_path / "runs" / "killed"
+def _start_run(tmp_path: Path, titanic: dict, name: str, *extra: str) -> tuple[Path, subprocess.Popen]:
+    """`t2ml run` on titanic in its own process group (so a test can signal it and all it started)."""
     cmd = [sys.executable, "-m", "t2ml", "run", "Predict which passengers survived the Titanic", "--data",
            str(titanic["train"]), "--trials", str(N_TRIALS), "--folds", "3", "--time-budget", "10m",
-           "--out", str(tmp_path / "runs"), "--name", "killed", "--quiet"]
-    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+           "--out", str(tmp_path / "runs"), "--name", name, "--quiet", *extra]
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return tmp_path / "runs" / name, proc
+
+
+def _wait_for_complete(run: Path, proc: subprocess.Popen, n: int) -> None:
     deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        done = [t for t in _trials(run) if t.state == TrialState.COMPLETE]
-        if len(done) >= 3:
-            break
-        assert proc.poll() is None, proc.stderr.read().decode()
+    while time.monotonic() < deadline and len([t for t in _trials(run) if t.state == TrialState.COMPLETE]) < n:
+        assert proc.poll() is None, proc.stderr.read()
         time.sleep(0.3)
+
+
+def test_kill_during_optimization_then_resume(tmp_path, titanic):
+    run, proc = _start_run(tmp_path, titanic, "killed")
+    _wait_for_complete(run, proc, 3)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     before = {t.number: (t.params, t.value) for t in _trials(run) if t.state == TrialState.COMPLETE}
@@ -83,15 +89,8 @@ def test_a_finished_run_can_be_extended_with_more_trials(tmp_path, titanic):
 
 def test_sigterm_ends_like_ctrl_c_with_the_resume_command(tmp_path, titanic):
     """A scheduler's or container's stop (SIGTERM to t2ml only): exit 143, the resume command, no process left."""
-    run = tmp_path / "runs" / "stopped"
-    cmd = [sys.executable, "-m", "t2ml", "run", "Predict which passengers survived the Titanic", "--data",
-           str(titanic["train"]), "--trials", str(N_TRIALS), "--folds", "3", "--time-budget", "10m", "--sandbox", "local",
-           "--out", str(tmp_path / "runs"), "--name", "stopped", "--quiet"]
-    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and not [t for t in _trials(run) if t.state == TrialState.COMPLETE]:
-        assert proc.poll() is None, proc.stderr.read()
-        time.sleep(0.3)
+    run, proc = _start_run(tmp_path, titanic, "stopped", "--sandbox", "local")
+    _wait_for_complete(run, proc, 1)
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 143, stderr
