@@ -31,7 +31,7 @@ class PruneSettings(BaseModel):
     proxy_args: dict[str, dict[str, Any]] = Field(default_factory=dict)  # per proxy name: its constructor's arguments
     warmup_trials: int = 3  # never pruned before this many trials completed (the first enqueued defaults)
     proxy_keep: float = 0.25  # step 0: go on only if the proxy is within this best share of the trials it scored
-    fold_keep: float = 0.5  # steps 1..k: go on only if the running mean is within this best share of the trials at that step
+    fold_keep: float = 1 / 3  # steps 1..k: go on only if the running mean is within this best share of the trials at that step
     min_peers: int = 3  # fewer trials to compare with: no pruning at that step
 
 
