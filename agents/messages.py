@@ -238,6 +238,7 @@ class TrialRecord(BaseModel):
     proxy_higher: dict[str, bool] = Field(default_factory=dict)
     eval_s: float | None = None  # the full (fold-by-fold) evaluation, without the proxies
     pruned_step: int | None = None  # 0: by the proxy; s >= 1: after fold s
+    running_score: float | None = None  # PRUNED after fold s >= 1: the mean raw score of its first s folds
 
 
 class ProxyStats(BaseModel):

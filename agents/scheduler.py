@@ -49,7 +49,15 @@ def record_of(t: FrozenTrial) -> TrialRecord:
     return TrialRecord(number=t.number, state=t.state.name, params=t.params,
                        score=t.value if t.state == TrialState.COMPLETE else None,  # PRUNED: its last step, not a score
                        std=t.user_attrs.get("std"), fold_scores=t.user_attrs.get("fold_scores", []),
-                       duration_s=t.user_attrs.get("duration_s", 0.0), error=error, **trial_fields(t.user_attrs))
+                       duration_s=t.user_attrs.get("duration_s", 0.0), error=error, **trial_fields(t.user_attrs),
+                       running_score=_running_score(t))
+
+
+def _running_score(t: FrozenTrial) -> float | None:
+    step = t.user_attrs.get("pruned_step")
+    if t.state != TrialState.PRUNED or not step:
+        return None
+    return t.intermediate_values.get(step)
 
 
 def completed_durations(study: optuna.Study) -> list[float]:

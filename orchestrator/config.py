@@ -71,15 +71,19 @@ class RunSummary(BaseModel):
 
 
 def parse_duration(text: str | float | int) -> float:
-    """'300', '90s', '5m', '1h', '1m30s' -> seconds."""
+    """'300', '90s', '5m', '1h', '1m30s' -> seconds. A bare number is seconds, but only on its own."""
     if isinstance(text, (int, float)):
         seconds = float(text)
     else:
+        if text.strip().startswith("-"):
+            raise ConfigError(f"the time budget must be positive, got {text!r}", hint="write e.g. 300, 90s, 5m or 1h")
         parts = re.fullmatch(r"\s*(?:(\d+(?:\.\d+)?)\s*(?:h|hours?))?\s*(?:(\d+(?:\.\d+)?)\s*(?:m|mins?|minutes?))?"
-                             r"\s*(?:(\d+(?:\.\d+)?)\s*(?:s|secs?|seconds?)?)?\s*", text)
-        if not parts or not any(parts.groups()):
-            raise ConfigError(f"cannot read the duration {text!r}", hint="write e.g. 300, 90s, 5m or 1h")
-        h, m, s = (float(g) if g else 0.0 for g in parts.groups())
+                             r"\s*(?:(\d+(?:\.\d+)?)\s*(s|secs?|seconds?)?)?\s*", text)
+        if not parts or not any(parts.groups()) or (parts.group(3) and not parts.group(4)
+                                                     and (parts.group(1) or parts.group(2))):
+            raise ConfigError(f"cannot read the duration {text!r}",
+                              hint="write e.g. 300, 90s, 5m, 1h or 1m30s (every number after the first needs its unit)")
+        h, m, s = (float(g) if g else 0.0 for g in parts.groups()[:3])
         seconds = h * 3600 + m * 60 + s
     if seconds < 10:
         raise ConfigError(f"time budget {seconds:.0f}s is too short", hint="give at least 10s, e.g. --time-budget 2m")

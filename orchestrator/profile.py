@@ -83,6 +83,9 @@ def build_profile(table: Table, task: TaskSpec) -> DataProfile:
     # an empty or constant column named by the text is still the target: it fails below with a clear
     # message instead of the inference silently settling on another column
     target = infer_target(frame, task.text, task.target, {c for c, p in columns.items() if p.kind == "id"})
+    if target in task.drop:
+        raise DataError(f"--drop leaves out {target!r}, the column to predict",
+                        hint="remove it from --drop, or pass --target with another column")
     y = frame[target]
     missing = int(y.isna().sum())
     if missing == len(y):

@@ -8,7 +8,7 @@ from typing import Any
 from t2ml.agents.messages import DataProfile, ModuleGraph, StudyResult, TaskSpec, VerifiedModule
 
 from .config import RunSummary
-from .report_proxies import proxy_section
+from .report_proxies import proxy_section, variant_names
 from .report_llm import llm_section
 
 log = logging.getLogger(__name__)
@@ -83,11 +83,10 @@ def write_report(path: Path, task: TaskSpec, profile: DataProfile, graph: Module
                    f"CV {study.ensemble_score:.4f} vs best single pipeline {study.best_score:.4f}):\n")
         out.append(_table([[f"{m['weight']:.2f}", m.get("trial", "?"), ", ".join(f"{k}={v}" for k, v in m["modules"].items())]
                            for m in summary.ensemble], ["weight", "trial", "pipeline"]))
-    out.append("\n\n## Trial leaderboard (top 10)\n")
+    out.append("\n\n## Trial leaderboard (the 10 best complete trials)\n")
     done = sorted([t for t in study.trials if t.score is not None], key=lambda t: t.score or 0.0,
                   reverse=study.direction == "maximize")[:10]
-    variants = lambda p: ", ".join(f"{k.split('.')[0]}={v}" for k, v in p.items() if k.endswith(".variant"))  # noqa: E731
-    out.append(_table([[t.number + 1, f"{t.score:.4f}", f"{t.std or 0:.4f}", f"{t.duration_s:.1f}s", variants(t.params)] for t in done],
+    out.append(_table([[t.number + 1, f"{t.score:.4f}", f"{t.std or 0:.4f}", f"{t.duration_s:.1f}s", variant_names(t.params)] for t in done],
                       ["trial", "CV score", "std", "time", "variants"]))
     failed = [t for t in study.trials if t.state == "FAIL"]
     if failed:

@@ -3,21 +3,27 @@ proxy vs full score (``proxies.png``, when matplotlib is installed)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from t2ml.agents.messages import StudyResult
 
 
-def _plot(study: StudyResult, path: Path, metric: str) -> bool:
+def variant_names(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k.split('.')[0]}={v}" for k, v in params.items() if k.endswith(".variant"))
+
+
+def _plot(study: StudyResult, path: Path, metric: str) -> str | None:
+    """Draw proxies.png; None when drawn, else why not."""
+    names = [s.name for s in study.proxy_stats if s.n_both]
+    if not names:
+        return "no trial got both a proxy score and the full evaluation"
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        return False
-    names = [s.name for s in study.proxy_stats if s.n_both]
-    if not names:
-        return False
+        return "matplotlib is not installed"
     fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.0), squeeze=False)
     for ax, name in zip(axes[0], names):
         both = [t for t in study.trials if t.state == "COMPLETE" and t.score is not None and name in t.proxy_scores]
@@ -29,7 +35,7 @@ def _plot(study: StudyResult, path: Path, metric: str) -> bool:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
-    return True
+    return None
 
 
 def proxy_section(study: StudyResult, run_dir: Path, metric: str) -> list[str]:
@@ -40,9 +46,10 @@ def proxy_section(study: StudyResult, run_dir: Path, metric: str) -> list[str]:
     out = ["\n\n## Proxies and pruning\n",
            f"{len(pruned)} of {len(study.trials)} trials were pruned: {at_proxy} by their proxy score (step 0), "
            f"{len(pruned) - at_proxy} after one or more folds. Pruned trials are not in the ensemble or the program. "
-           "Kendall tau is measured on the trials that got both the proxy and the full evaluation (the first "
-           "trials are never pruned, so this holds for them whatever the proxy says); +1 means the proxy ranks "
-           "trials exactly as the full score does. Cost is the proxy's mean time as a share of a full evaluation.\n"]
+           "Kendall tau is measured on the trials that got both the proxy and the full evaluation: the ones the "
+           "proxy let through, and the first trials, which are never pruned. +1 means the proxy ranks trials exactly "
+           "as the full score does; with fewer than 3 such trials it is n/a, and the proxy still prunes on its share "
+           "alone. Cost is the proxy's mean time as a share of a full evaluation.\n"]
     rows = ["| proxy | trials scored | with full score | Kendall tau | cost / full evaluation | pruned at step 0 |",
             "|---|---|---|---|---|---|"]
     for s in study.proxy_stats:
@@ -50,8 +57,16 @@ def proxy_section(study: StudyResult, run_dir: Path, metric: str) -> list[str]:
         cost = f"{s.cost_fraction:.1%}" if s.cost_fraction is not None else "n/a"
         rows.append(f"| {s.name} | {s.n_scored} | {s.n_both} | {tau} | {cost} | {s.pruned} |")
     out.append("\n".join(rows) if study.proxy_stats else "No proxy applied to the searched variants.")
-    if _plot(study, run_dir / "proxies.png", metric):
-        out.append("\n\n![proxy vs full score](proxies.png)")
-    elif study.proxy_stats:
-        out.append("\n\n(No plot of proxy vs full score: matplotlib is not installed, or no trial got both.)")
+    why_not = _plot(study, run_dir / "proxies.png", metric) if study.proxy_stats else None
+    if study.proxy_stats:
+        out.append("\n\n![proxy vs full score](proxies.png)" if why_not is None
+                   else f"\n\n(No plot of proxy vs full score: {why_not}.)")
+    stopped = [t for t in pruned if t.running_score is not None]
+    if stopped:
+        best = sorted(stopped, key=lambda t: t.running_score or 0.0, reverse=study.direction == "maximize")[:10]
+        out.append(f"\n\nTrials stopped after some folds (the best {len(best)} of {len(stopped)} by the mean raw "
+                   "score of the folds they ran, before any post-processing):\n")
+        out.append("\n".join(["| trial | stopped after fold | running score | time | variants |", "|---|---|---|---|---|"]
+                              + [f"| {t.number + 1} | {t.pruned_step} | {t.running_score:.4f} | {t.duration_s:.1f}s | "
+                                 f"{variant_names(t.params)} |" for t in best]))
     return out

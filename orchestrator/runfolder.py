@@ -28,12 +28,25 @@ class RunFolder:
     @classmethod
     def create(cls, out: Path, task_text: str, name: str | None = None) -> "RunFolder":
         """A new folder; an existing one is never reused or overwritten."""
-        out.mkdir(parents=True, exist_ok=True)
+        if name is not None and (not name.strip() or name in (".", "..") or "/" in name or "\\" in name):
+            raise RunFolderError(f"--name must be a plain folder name, got {name!r}",
+                                 hint="give a name without slashes, e.g. --name titanic-1; use --out to choose where runs go")
+        if out.exists() and not out.is_dir():
+            raise RunFolderError(f"--out must be a folder that receives run folders, but {out} is a file",
+                                 hint="pass a folder, e.g. --out runs (the predictions land in the run folder)")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RunFolderError(f"cannot create the folder for runs {out}: {exc.strerror or exc}",
+                                 hint="pass a folder you can write to with --out") from None
         base = name or f"{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{_slug(task_text)}"
         for i in range(1000):
             path = out / (base if i == 0 else f"{base}-{i}")
             try:
                 path.mkdir()
+            except PermissionError:
+                raise RunFolderError(f"cannot write in {out}: permission denied",
+                                     hint="pass a folder you can write to with --out") from None
             except FileExistsError:
                 if name is not None:
                     raise RunFolderError(f"run folder already exists: {path}",

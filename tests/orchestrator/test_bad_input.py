@@ -167,9 +167,12 @@ def test_missing_test_file(run_cli, tmp_path):
     (["--metric", "rmse"], ["metric 'rmse' does not fit a classification task", "roc_auc"]),
     (["--time-budget", "soon"], ["cannot read the duration 'soon'", "5m"]),
     (["--time-budget", "5s"], ["time budget 5s is too short"]),
+    (["--time-budget", "2 hours 3"], ["cannot read the duration '2 hours 3'", "needs its unit"]),
+    (["--time-budget", "-5"], ["the time budget must be positive, got '-5'"]),
     (["--trials", "0"], ["--trials must be at least 1, got 0"]),
     (["--folds", "1"], ["--folds must be between 2 and 20, got 1"]),
-], ids=["unknown-metric", "regression-metric", "budget-word", "budget-short", "trials", "folds"])
+], ids=["unknown-metric", "regression-metric", "budget-word", "budget-short", "budget-unitless-tail", "budget-negative",
+        "trials", "folds"])
 def test_bad_option(run_cli, flags, expected):
     assert_bad_input(run_cli(TASK, "--data", TITANIC, *flags), *expected)
 
@@ -220,6 +223,25 @@ def test_resume_refuses_settings_it_would_ignore(run_cli, tmp_path):
 
 def test_drop_of_an_unknown_column_is_refused(run_cli):
     assert_bad_input(run_cli(TASK, "--data", TITANIC, "--drop", "nope"), "--drop names columns", "'nope'")
+
+
+def test_drop_of_the_target_is_refused(run_cli):
+    assert_bad_input(run_cli(TASK, "--data", TITANIC, "--target", "survived", "--drop", "survived"),
+                     "--drop leaves out 'survived', the column to predict")
+
+
+def test_out_that_is_a_file_is_refused_and_left_alone(run_cli, tmp_path):
+    data = tmp_path / "train.csv"
+    data.write_bytes(TITANIC.read_bytes())
+    assert_bad_input(run_cli(TASK, "--data", data, "--out", data), "--out must be a folder", str(data))
+    assert data.read_bytes() == TITANIC.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["../outside", "a/b", ".."])
+def test_name_with_a_path_is_refused(run_cli, tmp_path, name):
+    assert_bad_input(run_cli(TASK, "--data", TITANIC, "--out", tmp_path / "runs", "--name", name),
+                     "--name must be a plain folder name", repr(name))
+    assert not (tmp_path / "outside").exists()
 
 
 # -- profile level: accepted with a note ----------------------------------------------------------

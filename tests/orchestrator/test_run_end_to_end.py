@@ -53,6 +53,10 @@ def test_run_folder_holds_everything(titanic_run, titanic):
     assert list((run / "modules").glob("model/*.py"))
     report = (run / "report.md").read_text()
     assert "Trial leaderboard" in report and "name" in report  # the text column is profiled and used
+    trials = json.loads((run / "state" / "optimize.json").read_text())["trials"]
+    stopped = [t for t in trials if t["state"] == "PRUNED" and t["pruned_step"]]
+    if stopped:  # each trial stopped after some folds is listed with its running score (the best 10 of them)
+        assert f"the best {min(10, len(stopped))} of {len(stopped)} by the mean raw score" in report, report
     probe = next(json.loads(l)["content"] for l in (run / "transcript.jsonl").open() if '"ProgramCheck"' in l)
     probe = probe["leakage probe (permuted target, 3 folds)"]
     assert probe["passed"] and abs(probe["shuffled_target_score"] - 0.5) < 0.1, probe
