@@ -206,7 +206,7 @@ def run(task: str | None, data: str | None, resume_dir: str | None, as_json: boo
 @click.option("--data", help="This machine's copy of the training file (default: the coordinator's path).")
 @click.option("--jobs", default=1, show_default=True, type=int, help="Trials this worker runs at once.")
 @click.option("--sandbox", type=click.Choice(SANDBOXES), default="auto", show_default=True)
-@click.option("--wait", "wait_s", default=60.0, show_default=True, type=float, help="Seconds to wait for the study to be published.")
+@click.option("--wait", "wait_s", default=60.0, show_default=True, type=click.FloatRange(min=0), help="Seconds to wait for the study to be published.")
 @click.option("--json", "as_json", is_flag=True, help="Print a one-line JSON summary instead.")
 def worker(as_json: bool, **opts: Any) -> None:
     """Evaluate trials of a coordinator's study (t2ml run --storage URL) until it is finished."""
