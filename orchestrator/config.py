@@ -81,7 +81,7 @@ def parse_duration(text: str | float | int) -> float:
                              r"\s*(?:(\d+(?:\.\d+)?)\s*(s|secs?|seconds?)?)?\s*", text)
         if not parts or not any(parts.groups()) or (parts.group(3) and not parts.group(4)
                                                      and (parts.group(1) or parts.group(2))):
-            raise ConfigError(f"cannot read the duration {text!r}",
+            raise ConfigError(f"cannot read the time budget {text!r}",
                               hint="write e.g. 300, 90s, 5m, 1h or 1m30s (every number after the first needs its unit)")
         h, m, s = (float(g) if g else 0.0 for g in parts.groups()[:3])
         seconds = h * 3600 + m * 60 + s

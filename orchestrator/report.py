@@ -83,7 +83,7 @@ def write_report(path: Path, task: TaskSpec, profile: DataProfile, graph: Module
                    f"CV {study.ensemble_score:.4f} vs best single pipeline {study.best_score:.4f}):\n")
         out.append(_table([[f"{m['weight']:.2f}", m.get("trial", "?"), ", ".join(f"{k}={v}" for k, v in m["modules"].items())]
                            for m in summary.ensemble], ["weight", "trial", "pipeline"]))
-    out.append("\n\n## Trial leaderboard (the 10 best complete trials)\n")
+    out.append("\n\n## Trial leaderboard (the best complete trials, up to 10)\n")
     done = sorted([t for t in study.trials if t.score is not None], key=lambda t: t.score or 0.0,
                   reverse=study.direction == "maximize")[:10]
     out.append(_table([[t.number + 1, f"{t.score:.4f}", f"{t.std or 0:.4f}", f"{t.duration_s:.1f}s", variant_names(t.params)] for t in done],

@@ -42,30 +42,42 @@ def proxy_section(study: StudyResult, run_dir: Path, metric: str) -> list[str]:
     pruned = [t for t in study.trials if t.state == "PRUNED"]
     if not study.pruning:
         return ["\n\n## Proxies and pruning\n", "Pruning was off (`--no-prune`): every trial got the full evaluation."]
-    at_proxy = sum(1 for t in pruned if t.pruned_step == 0)
+    at_proxy = [t for t in pruned if t.pruned_step == 0]
     out = ["\n\n## Proxies and pruning\n",
-           f"{len(pruned)} of {len(study.trials)} trials were pruned: {at_proxy} by their proxy score (step 0), "
-           f"{len(pruned) - at_proxy} after one or more folds. Pruned trials are not in the ensemble or the program. "
-           "Kendall tau is measured on the trials that got both the proxy and the full evaluation: the ones the "
-           "proxy let through, and the first trials, which are never pruned. +1 means the proxy ranks trials exactly "
-           "as the full score does; with fewer than 3 such trials it is n/a, and the proxy still prunes on its share "
-           "alone. Cost is the proxy's mean time as a share of a full evaluation.\n"]
+           f"{len(pruned)} of {len(study.trials)} trials were pruned: {len(at_proxy)} by their proxy score (step 0), "
+           f"{len(pruned) - len(at_proxy)} after one or more folds. Pruned trials are not in the ensemble or the "
+           "program. The rule:\n\n"
+           "- Step 0: a trial the proxies apply to gets them all, but only the first (the table's first row that "
+           "scored it) decides: it goes on if its score is in the best 25% of every trial that proxy scored.\n"
+           "- After fold s: it goes on if the mean of its first s fold scores is in the best third of every trial "
+           "that reached fold s. The bar rises as better trials arrive, so a trial stopped late can sit above a "
+           "complete one that was judged earlier.\n"
+           "- Nothing is pruned before 3 trials completed (the first trials always complete), or with fewer than 3 "
+           "trials to compare with at that step.\n\n"
+           "Kendall tau compares each proxy's ranking with the full score's, on the trials that got both: +1 is the "
+           "same ranking; with fewer than 3 such trials it is n/a, and the proxy still prunes by its own ranking. "
+           "Cost is the proxy's mean time as a share of a full evaluation.\n"]
     rows = ["| proxy | trials scored | with full score | Kendall tau | cost / full evaluation | pruned at step 0 |",
             "|---|---|---|---|---|---|"]
     for s in study.proxy_stats:
-        tau = f"{s.kendall_tau:+.3f}" if s.kendall_tau is not None else "n/a (fewer than 3 pairs)"
+        tau = f"{s.kendall_tau:+.3f}" if s.kendall_tau is not None else "n/a (fewer than 3 with both)"
         cost = f"{s.cost_fraction:.1%}" if s.cost_fraction is not None else "n/a"
         rows.append(f"| {s.name} | {s.n_scored} | {s.n_both} | {tau} | {cost} | {s.pruned} |")
     out.append("\n".join(rows) if study.proxy_stats else "No proxy applied to the searched variants.")
     why_not = _plot(study, run_dir / "proxies.png", metric) if study.proxy_stats else None
     if study.proxy_stats:
-        out.append("\n\n![proxy vs full score](proxies.png)" if why_not is None
+        out.append("\n\n![proxy vs full score (complete trials only)](proxies.png)" if why_not is None
                    else f"\n\n(No plot of proxy vs full score: {why_not}.)")
+    if at_proxy:
+        out.append("\n\nStopped by their proxy score: " + "; ".join(
+            f"trial {t.number + 1} ({t.proxy} {t.proxy_scores.get(t.proxy or '', float('nan')):.4g}, "
+            f"{variant_names(t.params)})" for t in at_proxy[:10]) + (" ..." if len(at_proxy) > 10 else "") + ".")
     stopped = [t for t in pruned if t.running_score is not None]
     if stopped:
         best = sorted(stopped, key=lambda t: t.running_score or 0.0, reverse=study.direction == "maximize")[:10]
-        out.append(f"\n\nTrials stopped after some folds (the best {len(best)} of {len(stopped)} by the mean raw "
-                   "score of the folds they ran, before any post-processing):\n")
+        out.append(f"\n\nTrials stopped after some folds (the best {len(best)} of {len(stopped)} by their running "
+                   "score: the mean raw score of the folds they ran, before any post-processor such as a "
+                   "threshold):\n")
         out.append("\n".join(["| trial | stopped after fold | running score | time | variants |", "|---|---|---|---|---|"]
                               + [f"| {t.number + 1} | {t.pruned_step} | {t.running_score:.4f} | {t.duration_s:.1f}s | "
                                  f"{variant_names(t.params)} |" for t in best]))

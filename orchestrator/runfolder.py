@@ -30,7 +30,7 @@ class RunFolder:
         """A new folder; an existing one is never reused or overwritten."""
         if name is not None and (not name.strip() or name in (".", "..") or "/" in name or "\\" in name):
             raise RunFolderError(f"--name must be a plain folder name, got {name!r}",
-                                 hint="give a name without slashes, e.g. --name titanic-1; use --out to choose where runs go")
+                                 hint="give a name without slashes, not . or .., e.g. --name titanic-1; use --out to choose where runs go")
         if out.exists() and not out.is_dir():
             raise RunFolderError(f"--out must be a folder that receives run folders, but {out} is a file",
                                  hint="pass a folder, e.g. --out runs (the predictions land in the run folder)")

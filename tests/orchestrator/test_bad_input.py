@@ -165,9 +165,9 @@ def test_missing_test_file(run_cli, tmp_path):
 @pytest.mark.parametrize("flags, expected", [
     (["--metric", "precision"], ["unknown metric 'precision'", "roc_auc"]),
     (["--metric", "rmse"], ["metric 'rmse' does not fit a classification task", "roc_auc"]),
-    (["--time-budget", "soon"], ["cannot read the duration 'soon'", "5m"]),
+    (["--time-budget", "soon"], ["cannot read the time budget 'soon'", "5m"]),
     (["--time-budget", "5s"], ["time budget 5s is too short"]),
-    (["--time-budget", "2 hours 3"], ["cannot read the duration '2 hours 3'", "needs its unit"]),
+    (["--time-budget", "2 hours 3"], ["cannot read the time budget '2 hours 3'", "needs its unit"]),
     (["--time-budget", "-5"], ["the time budget must be positive, got '-5'"]),
     (["--trials", "0"], ["--trials must be at least 1, got 0"]),
     (["--folds", "1"], ["--folds must be between 2 and 20, got 1"]),

@@ -20,7 +20,8 @@ def test_stopped_trials_are_listed_best_first_with_their_fold_and_running_score(
                               proxy_scores={"naswot": 1.0}))
     text = "".join(proxy_section(_study(trials, []), tmp_path, "roc_auc"))
     assert "14 of 15 trials were pruned: 1 by their proxy score (step 0), 13 after one or more folds" in text
-    assert "the best 10 of 13 by the mean raw score" in text
+    assert "Stopped by their proxy score: trial 15 (naswot 1, model=forest, scale=none)." in text
+    assert "the best 10 of 13 by their running score" in text
     rows = [line for line in text.splitlines() if line.startswith("| ") and "forest" in line]
     assert len(rows) == 10
     assert rows[0].startswith("| 14 | 2 | 0.8300 |")  # 1-based trial 14: the best running score, after fold 2

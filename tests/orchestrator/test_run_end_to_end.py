@@ -56,7 +56,7 @@ def test_run_folder_holds_everything(titanic_run, titanic):
     trials = json.loads((run / "state" / "optimize.json").read_text())["trials"]
     stopped = [t for t in trials if t["state"] == "PRUNED" and t["pruned_step"]]
     if stopped:  # each trial stopped after some folds is listed with its running score (the best 10 of them)
-        assert f"the best {min(10, len(stopped))} of {len(stopped)} by the mean raw score" in report, report
+        assert f"the best {min(10, len(stopped))} of {len(stopped)} by their running score" in report, report
     probe = next(json.loads(l)["content"] for l in (run / "transcript.jsonl").open() if '"ProgramCheck"' in l)
     probe = probe["leakage probe (permuted target, 3 folds)"]
     assert probe["passed"] and abs(probe["shuffled_target_score"] - 0.5) < 0.1, probe
