@@ -70,19 +70,21 @@ class RunSummary(BaseModel):
     model_budget_exhausted: str | None = None  # why model calls stopped early (the CLI then exits with 7)
 
 
+_DURATION_HINT = "write e.g. 300, 90s, 5m, 1h or 1m30s (every number after the first needs its unit)"
+
+
 def parse_duration(text: str | float | int) -> float:
     """'300', '90s', '5m', '1h', '1m30s' -> seconds. A bare number is seconds, but only on its own."""
     if isinstance(text, (int, float)):
         seconds = float(text)
     else:
         if text.strip().startswith("-"):
-            raise ConfigError(f"the time budget must be positive, got {text!r}", hint="write e.g. 300, 90s, 5m or 1h")
+            raise ConfigError(f"the time budget must be positive, got {text!r}", hint=_DURATION_HINT)
         parts = re.fullmatch(r"\s*(?:(\d+(?:\.\d+)?)\s*(?:h|hours?))?\s*(?:(\d+(?:\.\d+)?)\s*(?:m|mins?|minutes?))?"
                              r"\s*(?:(\d+(?:\.\d+)?)\s*(s|secs?|seconds?)?)?\s*", text)
         if not parts or not any(parts.groups()) or (parts.group(3) and not parts.group(4)
                                                      and (parts.group(1) or parts.group(2))):
-            raise ConfigError(f"cannot read the time budget {text!r}",
-                              hint="write e.g. 300, 90s, 5m, 1h or 1m30s (every number after the first needs its unit)")
+            raise ConfigError(f"cannot read the time budget {text!r}", hint=_DURATION_HINT)
         h, m, s = (float(g) if g else 0.0 for g in parts.groups()[:3])
         seconds = h * 3600 + m * 60 + s
     if seconds < 10:

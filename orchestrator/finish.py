@@ -99,7 +99,7 @@ async def export_and_report(run: "Run", profile: DataProfile, graph: ModuleGraph
     write_report(folder.file("report.md"), task, profile, graph, modules, study, summary, checks)
     run_json = folder.read_json("run.json")
     run_json.update(versions=versions(), result=summary.model_dump(mode="json"), sandbox=run.sandbox.name,
-                    pruning={"enabled": study.pruning, "pruned_trials": sum(t.state == "PRUNED" for t in study.trials),
+                    pruning={"enabled": study.pruning, "pruned_trials": summary.n_pruned_trials,
                              "proxies": [s.model_dump() for s in study.proxy_stats]},
                     llm_usage=summary.llm_usage,
                     sandbox_warnings=run.sandbox.warnings)

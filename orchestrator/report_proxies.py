@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from t2ml.agents.messages import StudyResult
+from t2ml.agents.pruning import PruneSettings
 
 
 def variant_names(params: dict[str, Any]) -> str:
@@ -43,17 +44,19 @@ def proxy_section(study: StudyResult, run_dir: Path, metric: str) -> list[str]:
     if not study.pruning:
         return ["\n\n## Proxies and pruning\n", "Pruning was off (`--no-prune`): every trial got the full evaluation."]
     at_proxy = [t for t in pruned if t.pruned_step == 0]
+    rule = PruneSettings()  # the run uses the defaults (only --no-prune changes them)
     out = ["\n\n## Proxies and pruning\n",
            f"{len(pruned)} of {len(study.trials)} trials were pruned: {len(at_proxy)} by their proxy score (step 0), "
            f"{len(pruned) - len(at_proxy)} after one or more folds. Pruned trials are not in the ensemble or the "
            "program. The rule:\n\n"
            "- Step 0: a trial the proxies apply to gets them all, but only the first (the table's first row that "
-           "scored it) decides: it goes on if its score is in the best 25% of every trial that proxy scored.\n"
-           "- After fold s: it goes on if the mean of its first s fold scores is in the best third of every trial "
-           "that reached fold s. The bar rises as better trials arrive, so a trial stopped late can sit above a "
-           "complete one that was judged earlier.\n"
-           "- Nothing is pruned before 3 trials completed (the first trials always complete), or with fewer than 3 "
-           "trials to compare with at that step.\n\n"
+           f"scored it) decides: it goes on if its score is in the best {rule.proxy_keep:.0%} of every trial that "
+           "proxy scored.\n"
+           f"- After fold s: it goes on if the mean of its first s fold scores is in the best {rule.fold_keep:.0%} of "
+           "every trial that reached fold s. The bar rises as better trials arrive, so a trial stopped late can sit "
+           "above a complete one that was judged earlier.\n"
+           f"- Nothing is pruned before {rule.warmup_trials} trials completed (the first trials always complete), or "
+           f"with fewer than {rule.min_peers} trials to compare with at that step.\n\n"
            "Kendall tau compares each proxy's ranking with the full score's, on the trials that got both: +1 is the "
            "same ranking; with fewer than 3 such trials it is n/a, and the proxy still prunes by its own ranking. "
            "Cost is the proxy's mean time as a share of a full evaluation.\n"]
